@@ -1,0 +1,62 @@
+# helgenom: `make demo` runs the workflow on the bundled demo trio; `make test` runs the tests.
+# Both install what is missing first: a .venv with the package and its Python dependencies,
+# and the bioinformatics tools (workflow/scripts/install-tools.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PYTHON ?= python3
+CORES ?= 2
+SEED ?= 1
+SNAKEMAKE_ARGS ?=
+PYTEST_ARGS ?=
+# Tools installed from environment.yml with conda/mamba (install-tools.sh) live here.
+export PATH := $(CURDIR)/.conda-env/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+SNAKEMAKE := $(VENV)/bin/snakemake --snakefile workflow/Snakefile
+
+.PHONY: demo test lint tools venv bench clean-demo help
+
+help:
+	@echo "make demo   run the workflow on the demo trio (results in demo/results/)"
+	@echo "make test   run the test suite"
+	@echo "make lint   ruff, snakefmt --check, snakemake --lint"
+	@echo "make bench  print the benchmark figures"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[workflow,dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+tools:
+	@bash workflow/scripts/install-tools.sh
+
+demo/.simulated: | venv
+	$(VENV)/bin/helgenom simulate --outdir demo --seed $(SEED)
+	touch $@
+
+demo: venv tools demo/.simulated
+	$(SNAKEMAKE) --directory demo --configfile demo/config.yaml --cores $(CORES) \
+		$(SNAKEMAKE_ARGS)
+	@echo
+	@echo "helgenom demo finished:"
+	@for f in demo/results/*/*.candidates.tsv; do echo "  candidate list: $$f"; done
+	@echo "  QC report:      demo/results/multiqc/multiqc_report.html"
+	@echo "  planted truth:  demo/truth.tsv"
+
+test: venv tools
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check workflow tests
+	$(VENV)/bin/snakefmt --check workflow
+	$(VENV)/bin/python -m pytest tests/workflow/test_lint.py -q
+
+bench: venv tools
+	$(VENV)/bin/python tests/benchmarks/bench_rank.py
+
+clean-demo:
+	rm -rf demo

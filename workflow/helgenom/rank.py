@@ -1,0 +1,272 @@
+"""`helgenom rank`: inheritance models, scores and the ranked candidate list of each family.
+
+Input: a joint VCF/BCF (any number of families) and a PED file. Output: `PREFIX.vcf.gz`
+(bi-allelic records with GENMOD-compatible INFO: GeneticModels, Compounds, RankScore,
+RankScoreNormalized, RankResult) and `PREFIX.candidates.tsv` (one row per candidate variant
+per family, best first, with the per-category score breakdown and every member's genotype).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helgenom.consequence import annotate_bcsq
+from helgenom.errors import InputError, Problem
+from helgenom.inheritance import (
+    MODELS,
+    FamilyGenotypes,
+    Gates,
+    chromosome_classes,
+    compound_candidates,
+    compound_pairs,
+    gate_failures,
+    single_variant_models,
+)
+from helgenom.pedigree import Family, read_ped
+from helgenom.reference import Region
+from helgenom.scoring import CATEGORIES, score
+from helgenom.vcfio import Genotypes, read_header, read_variants
+
+CANDIDATE_COLUMNS = [
+    "rank", "family", "chrom", "pos", "ref", "alt", "gene", "consequence", "impact",
+    "protein_change", "population_af", "models", "compound_partners", "score",
+    *(f"score_{c}" for c in CATEGORIES), "score_normalized", "gates", "filter",
+]
+
+
+@dataclass
+class RankOptions:
+    af_tag: str = "GNOMADAF"
+    max_af: float = 0.01
+    gates: Gates = field(default_factory=Gates)
+    chrx: str = "chrX"
+    chry: str = "chrY"
+    par: list[str] = field(default_factory=list)
+
+
+def variant_id(table: pd.DataFrame) -> pd.Series:
+    """GENMOD's variant id: CHROM_POS_REF_ALT."""
+    return (table["CHROM"].astype(str) + "_" + table["POS"].astype(str) + "_"
+            + table["REF"].astype(str) + "_" + table["ALT"].astype(str))
+
+
+def genotype_strings(gts: Genotypes, sample: str) -> np.ndarray:
+    diploid = np.array(["./.", "0/0", "0/1", "1/1"], dtype=object)
+    haploid = np.array([".", "0", "1", "1"], dtype=object)
+    index = gts.gt[sample].astype(int) + 1
+    return np.where(gts.ploidy[sample] == 1, haploid[index], diploid[index])
+
+
+def _join_models(matrix: np.ndarray) -> np.ndarray:
+    """Row-wise '|'.join of the model names set in a (rows x models) boolean matrix."""
+    bits = matrix.astype(np.int64) @ (1 << np.arange(matrix.shape[1], dtype=np.int64))
+    names = {code: "|".join(m for i, m in enumerate(MODELS) if code >> i & 1)
+             for code in np.unique(bits)}
+    return np.array([names[b] for b in bits], dtype=object) if len(bits) else bits.astype(object)
+
+
+def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
+                opts: RankOptions, have_population: bool) -> pd.DataFrame:
+    """Models, scores and compound partners for every row, for one family."""
+    members = [i.sample for i in family.members]
+    fg = FamilyGenotypes(family, gts)
+    models = single_variant_models(fg, classes)
+    gates = gate_failures(members, gts, opts.gates)
+    af = pd.to_numeric(table[opts.af_tag], errors="coerce")
+    rare = (af.isna() | (af <= opts.max_af)).to_numpy()
+    in_gene = table["genes"].map(len).to_numpy() > 0
+    candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & (gates == "") & in_gene)
+    partners, with_dn = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
+    for row in partners:
+        models["AR_comp_dn" if row in with_dn else "AR_comp"][row] = True
+    matrix = np.column_stack([models[m] for m in MODELS])
+    out = pd.DataFrame(index=table.index)
+    out["models"] = _join_models(matrix)
+    out["gates"] = gates
+    # A compound counts as evidence only with a partner of at least MODERATE impact.
+    severe = table["impact"].isin(["HIGH", "MODERATE"]).to_numpy()
+    comp_ok = np.zeros(len(table), dtype=bool)
+    for row, rows in partners.items():
+        comp_ok[row] = bool(severe[rows].any())
+    single = matrix[:, [i for i, m in enumerate(MODELS) if not m.startswith("AR_comp")]]
+    scored = table[["impact", "FILTER"]].assign(
+        af=af, has_model=single.any(axis=1) | comp_ok, gates=gates)
+    out = out.join(score(scored, have_population))
+    ids = variant_id(table).to_numpy()
+    out["partners"] = [
+        ",".join(ids[p] for p in partners.get(row, [])) for row in range(len(table))
+    ]
+    out["compounds_info"] = [
+        "|".join(f"{ids[p]}>{out['score'].iat[p]}" for p in partners.get(row, []))
+        for row in range(len(table))
+    ]
+    out["is_candidate"] = matrix.any(axis=1) & rare
+    return out
+
+
+def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame
+                   ) -> pd.DataFrame:
+    rows = np.flatnonzero(result["is_candidate"].to_numpy())
+    sub, res = table.iloc[rows], result.iloc[rows]
+    out = pd.DataFrame({
+        "family": family.id, "chrom": sub["CHROM"], "pos": sub["POS"], "ref": sub["REF"],
+        "alt": sub["ALT"], "gene": sub["gene"], "consequence": sub["consequence"],
+        "impact": sub["impact"], "protein_change": sub["protein_change"],
+        "population_af": sub["af"], "models": res["models"],
+        "compound_partners": res["partners"], "score": res["score"],
+        **{f"score_{c}": res[c] for c in CATEGORIES},
+        "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
+        "filter": sub["FILTER"], "_severity": sub["severity"],
+    })
+    for member in family.members:
+        s = member.sample
+        out[f"{s}_GT"] = genotype_strings(gts, s)[rows]
+        out[f"{s}_DP"] = gts.depth(s)[rows]
+        out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
+        out[f"{s}_GQ"] = gts.gq[s][rows]
+    out = out.sort_values(["score", "_severity", "chrom", "pos"],
+                          ascending=[False, True, True, True], kind="stable")
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out["gates"] = out["gates"].replace("", "PASS")
+    return out.drop(columns="_severity")
+
+
+INFO_HEADER = """\
+##INFO=<ID=GeneticModels,Number=.,Type=String,Description="Inheritance models followed, per family (helgenom rank; GENMOD names): FAM:MODEL|MODEL">
+##INFO=<ID=Compounds,Number=.,Type=String,Description="Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...">
+##INFO=<ID=RankScore,Number=.,Type=String,Description="Rank score, per family: FAM:score">
+##INFO=<ID=RankScoreNormalized,Number=.,Type=String,Description="Rank score scaled to 0..1, per family: FAM:score">
+##INFO=<ID=RankResult,Number=.,Type=String,Description="Per-category scores (consequence|frequency|inheritance|quality|filter)">
+"""
+
+
+def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
+              out: Path) -> None:
+    """Annotate the (allele-split) input with the per-family fields via bcftools annotate."""
+    ann = table[["CHROM", "POS", "REF", "ALT"]].copy()
+
+    def per_family(column: str, skip_empty: bool = True) -> pd.Series:
+        parts = [
+            np.where(res[column].astype(str) != "", fam + ":" + res[column].astype(str), "")
+            if skip_empty else (fam + ":" + res[column].astype(str)).to_numpy()
+            for fam, res in results.items()
+        ]
+        joined = pd.Series([",".join(p for p in row if p) for row in zip(*parts, strict=True)],
+                           index=table.index, dtype=object)
+        return joined.replace("", ".")
+
+    ann["GeneticModels"] = per_family("models")
+    ann["Compounds"] = per_family("compounds_info")
+    ann["RankScore"] = per_family("score", skip_empty=False)
+    for res in results.values():
+        res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
+        res["rank_result"] = res[list(CATEGORIES)].astype(str).agg("|".join, axis=1)
+    ann["RankScoreNormalized"] = per_family("score_normalized_text", skip_empty=False)
+    ann["RankResult"] = per_family("rank_result", skip_empty=False)
+    with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp:
+        tsv = Path(tmp) / "annotation.tsv"
+        ann.to_csv(tsv, sep="\t", header=False, index=False)
+        header = Path(tmp) / "header.txt"
+        header.write_text(INFO_HEADER)
+        columns = "CHROM,POS,REF,ALT,INFO/GeneticModels,INFO/Compounds,INFO/RankScore," \
+                  "INFO/RankScoreNormalized,INFO/RankResult"
+        steps = [
+            f"bgzip -f {tsv} && tabix -f -s1 -b2 -e2 {tsv}.gz",
+            f"bcftools norm -m -any -Ou {vcf} | bcftools annotate -a {tsv}.gz -h {header}"
+            f" -c {columns} -Oz -o {out}.tmp.vcf.gz",
+            f"bcftools index -t -f {out}.tmp.vcf.gz",
+        ]
+        for step in steps:
+            subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
+    Path(f"{out}.tmp.vcf.gz.tbi").replace(f"{out}.tbi")
+    Path(f"{out}.tmp.vcf.gz").replace(out)
+
+
+def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd.DataFrame:
+    """Rank every family of `ped` in `vcf`; write PREFIX.vcf.gz and PREFIX.candidates.tsv."""
+    families = read_ped(ped)
+    header = read_header(vcf)
+    problems = [
+        Problem(str(ped), 0, "individual_id", member.sample,
+                f"family {fam.id}: sample not in {vcf} (it has {', '.join(header.samples)})")
+        for fam in families.values() for member in fam.members
+        if member.sample not in header.samples
+    ]
+    if problems:
+        raise InputError(problems)
+    if "BCSQ" not in header.info:
+        print(f"warning: {vcf} has no INFO/BCSQ (bcftools csq): genes and consequences are "
+              "unknown, no compound heterozygotes can be formed", file=sys.stderr)
+    for tag in ("GQ", "AD"):
+        if tag not in header.format:
+            print(f"warning: {vcf} has no FORMAT/{tag}: the gates that need it are skipped",
+                  file=sys.stderr)
+    have_population = opts.af_tag in header.info
+    if not have_population:
+        print(f"warning: {vcf} has no INFO/{opts.af_tag}: population frequency is not scored",
+              file=sys.stderr)
+    samples = [m.sample for fam in families.values() for m in fam.members]
+    table, gts = read_variants(vcf, samples, ["BCSQ", opts.af_tag], header)
+    table = table.join(annotate_bcsq(table["BCSQ"]))
+    table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
+    par = [(r.chrom, r.start, r.end) for r in map(Region.parse, opts.par)]
+    classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
+    results = {fam.id: rank_family(fam, table, gts, classes, opts, have_population)
+               for fam in families.values()}
+    candidates = pd.concat(
+        [candidate_rows(fam, table, gts, results[fam.id]) for fam in families.values()],
+        ignore_index=True,
+    )
+    out_tsv = Path(f"{prefix}.candidates.tsv")
+    out_tsv.parent.mkdir(parents=True, exist_ok=True)
+    write_vcf(vcf, table, results, Path(f"{prefix}.vcf.gz"))
+    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
+    candidates.to_csv(tmp_tsv, sep="\t", index=False, na_rep=".")
+    tmp_tsv.replace(out_tsv)
+    return candidates
+
+
+def _rank_cmd(args: argparse.Namespace) -> int:
+    gates = Gates(**{f.name: getattr(args, f.name) for f in fields(Gates)
+                     if f.name != "enabled" and getattr(args, f.name, None) is not None},
+                  enabled=not args.no_gates)
+    opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
+                       chry=args.chry, par=args.par)
+    try:
+        candidates = rank(args.vcf, args.ped, args.out, opts)
+    except InputError as error:
+        print(f"helgenom rank: {error}", file=sys.stderr)
+        return 2
+    print(f"helgenom rank: {len(candidates)} candidates -> {args.out}.candidates.tsv, "
+          f"{args.out}.vcf.gz", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("rank", help="inheritance models and a ranked candidate list",
+                            description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vcf", required=True, help="joint VCF/BCF (bcftools csq annotated)")
+    parser.add_argument("--ped", required=True, help="PED file: one or many families")
+    parser.add_argument("--out", required=True, help="output prefix")
+    parser.add_argument("--af-tag", default="GNOMADAF", help="INFO tag with population AF")
+    parser.add_argument("--max-af", type=float, default=0.01,
+                        help="population AF above which a variant is not a candidate")
+    parser.add_argument("--chrx", default="chrX")
+    parser.add_argument("--chry", default="chrY")
+    parser.add_argument("--par", action="append", default=[],
+                        help="pseudo-autosomal region CHROM:START-END (repeatable)")
+    parser.add_argument("--no-gates", action="store_true", help="turn genotype gates off")
+    for f in fields(Gates):
+        if f.name != "enabled":
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default),
+                                default=None, help=f"genotype gate (default {f.default})")
+    parser.set_defaults(func=_rank_cmd)

@@ -1,0 +1,157 @@
+# Reference indexes, alignment per unit, merge + duplicate marking per sample, alignment QC.
+
+
+rule reference_faidx:
+    input:
+        FASTA,
+    output:
+        f"{FASTA}.fai",
+    log:
+        "logs/reference/faidx.log",
+    benchmark:
+        "benchmarks/reference/faidx.tsv"
+    message:
+        "samtools faidx: index the reference FASTA"
+    resources:
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    conda:
+        "../envs/samtools.yaml"
+    shell:
+        "samtools faidx {input} > {log} 2>&1"
+
+
+rule bwa_index:
+    input:
+        FASTA,
+    output:
+        BWA_INDEX,
+    log:
+        "logs/reference/bwa_index.log",
+    benchmark:
+        "benchmarks/reference/bwa_index.tsv"
+    message:
+        "bwa index: build the BWT index of the reference (about an hour for a human genome)"
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 180 * attempt,
+    conda:
+        "../envs/bwa.yaml"
+    shell:
+        "bwa index {input} > {log} 2>&1"
+
+
+rule bwa_mem:
+    input:
+        fq1="qc/fastp/{sample}/{unit}_R1.fastq.gz",
+        fq2="qc/fastp/{sample}/{unit}_R2.fastq.gz",
+        fasta=FASTA,
+        index=BWA_INDEX,
+    output:
+        temp("alignment/bwa/{sample}/{unit}.bam"),
+    params:
+        # IDs are validated against ^[A-Za-z0-9][A-Za-z0-9_-]*$, so quoting is safe.
+        read_group=r"@RG\tID:{sample}.{unit}\tSM:{sample}\tLB:{sample}\tPL:ILLUMINA\tPU:{unit}",
+    log:
+        "logs/bwa_mem/{sample}/{unit}.log",
+    benchmark:
+        "benchmarks/bwa_mem/{sample}/{unit}.tsv"
+    message:
+        "bwa mem | samtools fixmate | samtools sort: align {wildcards.sample} unit {wildcards.unit}"
+    threads: 8
+    resources:
+        mem_mb=lambda wildcards, attempt: 16000 * attempt,
+        runtime=lambda wildcards, attempt: 24 * 60 * attempt,
+    conda:
+        "../envs/bwa.yaml"
+    shell:
+        "(bwa mem -t {threads} -Y -R '{params.read_group}' {input.fasta} {input.fq1} {input.fq2}"
+        " | samtools fixmate -m -u - -"
+        " | samtools sort -@ {threads} -m 1G -u -T {output}.sort -o {output} -) > {log} 2>&1"
+
+
+rule markdup:
+    input:
+        bams=lambda wildcards: expand(
+            "alignment/bwa/{{sample}}/{unit}.bam",
+            unit=[u.unit for u in units_of(wildcards)],
+        ),
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+    output:
+        aln=f"results/alignment/{{sample}}.{ALN}",
+        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
+        metrics="qc/markdup/{sample}.markdup.txt",
+    params:
+        fmt="cram,version=3.0" if ALN == "cram" else "bam",
+    log:
+        "logs/markdup/{sample}.log",
+    benchmark:
+        "benchmarks/markdup/{sample}.tsv"
+    message:
+        "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
+    threads: 4
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+    conda:
+        "../envs/samtools.yaml"
+    shell:
+        "(samtools merge -@ {threads} -u -o - {input.bams}"
+        " | samtools markdup -@ {threads} -f {output.metrics} -T {output.aln}.markdup"
+        " --reference {input.fasta} -O {params.fmt} - {output.aln}"
+        " && samtools index -@ {threads} {output.aln} {output.index}) > {log} 2>&1"
+
+
+rule samtools_stats:
+    input:
+        aln=f"results/alignment/{{sample}}.{ALN}",
+        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
+        fasta=FASTA,
+    output:
+        stats="qc/samtools/{sample}.stats.txt",
+        flagstat="qc/samtools/{sample}.flagstat.txt",
+    log:
+        "logs/samtools_stats/{sample}.log",
+    benchmark:
+        "benchmarks/samtools_stats/{sample}.tsv"
+    message:
+        "samtools stats + flagstat on {wildcards.sample}"
+    threads: 2
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 4 * 60 * attempt,
+    conda:
+        "../envs/samtools.yaml"
+    shell:
+        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
+        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}) 2> {log}"
+
+
+rule mosdepth:
+    input:
+        aln=f"results/alignment/{{sample}}.{ALN}",
+        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
+        fasta=FASTA,
+    output:
+        summary="qc/mosdepth/{sample}.mosdepth.summary.txt",
+        dist="qc/mosdepth/{sample}.mosdepth.global.dist.txt",
+        regions="qc/mosdepth/{sample}.regions.bed.gz",
+    params:
+        prefix="qc/mosdepth/{sample}",
+        bin_size=1000,
+    log:
+        "logs/mosdepth/{sample}.log",
+    benchmark:
+        "benchmarks/mosdepth/{sample}.tsv"
+    message:
+        "mosdepth: coverage of {wildcards.sample} in {params.bin_size}-bp bins"
+    threads: 4
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 2 * 60 * attempt,
+    conda:
+        "../envs/mosdepth.yaml"
+    shell:
+        "mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
+        " --fasta {input.fasta} {params.prefix} {input.aln} > {log} 2>&1"

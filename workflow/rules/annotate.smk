@@ -1,0 +1,35 @@
+# Consequences (bcftools csq with the GFF3) and population allele frequencies.
+
+
+rule annotate_snv:
+    input:
+        vcf="calling/{family}.snv.vcf.gz",
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+        gff3=GFF3,
+        population=[POPULATION_VCF] if POPULATION_VCF else [],
+    output:
+        vcf="annotation/{family}.snv.vcf.gz",
+        index="annotation/{family}.snv.vcf.gz.tbi",
+    params:
+        population=(
+            f"| bcftools annotate -a {POPULATION_VCF}"
+            f" -c INFO/{CFG['annotation']['population_af_tag']} -Ou"
+            if POPULATION_VCF
+            else ""
+        ),
+    log:
+        "logs/annotate_snv/{family}.log",
+    benchmark:
+        "benchmarks/annotate_snv/{family}.tsv"
+    message:
+        "bcftools csq + annotate: consequences and population frequency for {wildcards.family}"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 2 * 60 * attempt,
+    conda:
+        "../envs/bcftools.yaml"
+    shell:
+        # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
+        "(bcftools csq -f {input.fasta} -g {input.gff3} -p a -Ou {input.vcf} {params.population}"
+        " | bcftools view -Oz -o {output.vcf} && bcftools index -t {output.vcf}) > {log} 2>&1"

@@ -1,0 +1,81 @@
+# Shared set-up: validate the config and the sample sheets once, at workflow start, and expose
+# small helpers to the rules. All logic lives in the `helgenom` package, where it is unit tested.
+
+import os
+import re
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+
+from helgenom.errors import InputError
+from helgenom.reference import calling_contigs
+from helgenom.samplesheet import load_run
+
+# The helgenom conda env installs this checkout of the package (envs/helgenom.post-deploy.sh).
+os.environ.setdefault("HELGENOM_SRC", str(Path(workflow.basedir).parent))
+
+try:
+    RUN = load_run(config, workdir=Path.cwd(), config_source="config")
+    CONTIGS = calling_contigs(RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"])
+except InputError as error:
+    raise WorkflowError(f"helgenom cannot start: the input is not valid.\n{error}") from None
+
+for _warning in RUN.warnings:
+    logger.warning(f"helgenom: {_warning}")
+
+CFG = RUN.config
+FASTA = CFG["reference"]["fasta"]
+GFF3 = CFG["reference"]["gff3"]
+POPULATION_VCF = CFG["annotation"]["population_vcf"]
+ALN = "cram" if CFG["alignment"]["cram"] else "bam"
+ALN_INDEX = "crai" if ALN == "cram" else "bai"
+PAR_ARGS = " ".join(f"--par {region}" for region in CFG["reference"]["par"])
+BWA_INDEX = multiext(FASTA, ".amb", ".ann", ".bwt", ".pac", ".sa")
+
+
+def _alternation(names):
+    return "|".join(re.escape(name) for name in names) or "^$"
+
+
+wildcard_constraints:
+    family=_alternation(RUN.families),
+    sample=_alternation(RUN.samples),
+    unit=_alternation(sorted({u.unit for u in RUN.units})),
+    contig=_alternation(CONTIGS),
+
+
+def units_of(wildcards):
+    return RUN.units_of(wildcards.sample)
+
+
+def unit_fastq(wildcards):
+    unit = next(u for u in RUN.units_of(wildcards.sample) if u.unit == wildcards.unit)
+    return {"fq1": unit.fq1, "fq2": unit.fq2}
+
+
+def family_members(family):
+    return [individual.sample for individual in RUN.families[family].members]
+
+
+def family_alignments(wildcards):
+    return expand(
+        "results/alignment/{sample}.{ext}",
+        sample=family_members(wildcards.family),
+        ext=ALN,
+    )
+
+
+def family_alignment_indexes(wildcards):
+    return [f"{path}.{ALN_INDEX}" for path in family_alignments(wildcards)]
+
+
+def final_targets():
+    targets = ["results/multiqc/multiqc_report.html"]
+    for family in RUN.families:
+        targets += [
+            f"results/{family}/{family}.candidates.tsv",
+            f"results/{family}/{family}.vcf.gz",
+            f"results/{family}/{family}.sv.vcf.gz",
+        ]
+    return targets

@@ -1,0 +1,39 @@
+# Trio-aware prioritisation: inheritance models, scores, the ranked candidate list.
+
+
+rule rank:
+    input:
+        vcf="annotation/{family}.snv.vcf.gz",
+        index="annotation/{family}.snv.vcf.gz.tbi",
+        ped="results/{family}/{family}.ped",
+    output:
+        vcf="results/{family}/{family}.vcf.gz",
+        index="results/{family}/{family}.vcf.gz.tbi",
+        tsv="results/{family}/{family}.candidates.tsv",
+    params:
+        prefix="results/{family}/{family}",
+        chrx=CFG["reference"]["chrx"],
+        chry=CFG["reference"]["chry"],
+        par=PAR_ARGS,
+        af_tag=CFG["annotation"]["population_af_tag"],
+        max_af=CFG["prioritisation"]["max_population_af"],
+        gates=" ".join(
+            f"--{key.replace('_', '-')} {value}"
+            for key, value in CFG["prioritisation"]["gates"].items()
+        ),
+    log:
+        "logs/rank/{family}.log",
+    benchmark:
+        "benchmarks/rank/{family}.tsv"
+    message:
+        "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    conda:
+        "../envs/helgenom.yaml"
+    shell:
+        "helgenom rank --vcf {input.vcf} --ped {input.ped} --chrx {params.chrx}"
+        " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
+        " {params.gates}"
+        " --out {params.prefix} > {log} 2>&1"

@@ -1,0 +1,28 @@
+# MultiQC over every sample's read, alignment and coverage QC.
+
+
+rule multiqc:
+    input:
+        fastp=[f"qc/fastp/{u.sample}/{u.unit}.fastp.json" for u in RUN.units],
+        stats=expand("qc/samtools/{sample}.stats.txt", sample=RUN.samples),
+        flagstat=expand("qc/samtools/{sample}.flagstat.txt", sample=RUN.samples),
+        mosdepth=expand("qc/mosdepth/{sample}.mosdepth.summary.txt", sample=RUN.samples),
+        mosdepth_dist=expand("qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=RUN.samples),
+    output:
+        "results/multiqc/multiqc_report.html",
+    params:
+        outdir="results/multiqc",
+    log:
+        "logs/multiqc/multiqc.log",
+    benchmark:
+        "benchmarks/multiqc/multiqc.tsv"
+    message:
+        "MultiQC: one report over fastp, samtools and mosdepth"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    conda:
+        "../envs/multiqc.yaml"
+    shell:
+        "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
+        " {input} > {log} 2>&1"
