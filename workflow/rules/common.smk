@@ -16,7 +16,11 @@ from helgenom.samplesheet import load_run
 os.environ.setdefault("HELGENOM_SRC", str(Path(workflow.basedir).parent))
 
 try:
-    RUN = load_run(config, workdir=Path.cwd(), config_source="config")
+    RUN = load_run(
+        config,
+        workdir=Path.cwd(),
+        config_source=str(workflow.configfiles[-1]) if workflow.configfiles else "config",
+    )
     CONTIGS = calling_contigs(RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"])
 except InputError as error:
     raise WorkflowError(f"helgenom cannot start: the input is not valid.\n{error}") from None
