@@ -6,9 +6,8 @@ import gzip
 
 import pandas as pd
 import pytest
-from conftest import TRIO, need_tools, write_ped, write_vcf
-
 from helgenom.rank import RankOptions, rank
+from helpers import TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]
 

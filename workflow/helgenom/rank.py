@@ -129,9 +129,9 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
     for member in family.members:
         s = member.sample
         out[f"{s}_GT"] = genotype_strings(gts, s)[rows]
-        out[f"{s}_DP"] = gts.depth(s)[rows]
+        out[f"{s}_DP"] = pd.array(np.round(gts.depth(s)[rows]), dtype="Int64")
         out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
-        out[f"{s}_GQ"] = gts.gq[s][rows]
+        out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
     out = out.sort_values(["score", "_severity", "chrom", "pos"],
                           ascending=[False, True, True, True], kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -139,13 +139,18 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
     return out.drop(columns="_severity")
 
 
-INFO_HEADER = """\
-##INFO=<ID=GeneticModels,Number=.,Type=String,Description="Inheritance models followed, per family (helgenom rank; GENMOD names): FAM:MODEL|MODEL">
-##INFO=<ID=Compounds,Number=.,Type=String,Description="Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...">
-##INFO=<ID=RankScore,Number=.,Type=String,Description="Rank score, per family: FAM:score">
-##INFO=<ID=RankScoreNormalized,Number=.,Type=String,Description="Rank score scaled to 0..1, per family: FAM:score">
-##INFO=<ID=RankResult,Number=.,Type=String,Description="Per-category scores (consequence|frequency|inheritance|quality|filter)">
-"""
+INFO_FIELDS = {
+    "GeneticModels": "Inheritance models followed, per family (GENMOD names): FAM:MODEL|MODEL",
+    "Compounds": "Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...",
+    "RankScore": "Rank score, per family: FAM:score",
+    "RankScoreNormalized": "Rank score scaled to 0..1, per family: FAM:score",
+    "RankResult": "Per-category scores, per family: "
+    "FAM:consequence|frequency|inheritance|quality|filter",
+}
+INFO_HEADER = "".join(
+    f'##INFO=<ID={key},Number=.,Type=String,Description="{text} (helgenom rank)">\n'
+    for key, text in INFO_FIELDS.items()
+)
 
 
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],

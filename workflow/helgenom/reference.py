@@ -48,7 +48,7 @@ def read_contigs(fasta: Path | str) -> list[tuple[str, int]]:
                 contigs[-1] = (contigs[-1][0], contigs[-1][1] + len(line.rstrip("\n\r")))
             elif line.strip():
                 raise InputError([Problem(str(fasta), number, "sequence", line.strip()[:20],
-                                          "sequence before the first '>' header: not a FASTA file")])
+                                          "sequence before the first '>' header: not FASTA")])
     if not contigs:
         raise InputError([Problem(str(fasta), 1, "header", "", "no '>' header: not a FASTA file")])
     return contigs
@@ -84,7 +84,8 @@ def ploidy_lines(chrx: str, chry: str, par: list[str]) -> list[str]:
     return lines
 
 
-def cnv_map_lines(samples: list[tuple[str, str]], chrx: str, chry: str, par: list[str]) -> list[str]:
+def cnv_map_lines(samples: list[tuple[str, str]], chrx: str, chry: str,
+                  par: list[str]) -> list[str]:
     """A freebayes `--cnv-map` (BED-like: chrom, start0, end, sample, copies) for the same ploidy.
 
     `samples` are (sample, sex) pairs; unknown sex is treated as female (diploid X, no Y).

@@ -12,11 +12,12 @@ rule annotate_snv:
         vcf="annotation/{family}.snv.vcf.gz",
         index="annotation/{family}.snv.vcf.gz.tbi",
     params:
+        # annotate first: with -a VCF it needs an indexed input, not a pipe.
         population=(
-            f"| bcftools annotate -a {POPULATION_VCF}"
+            f"bcftools annotate -a {POPULATION_VCF}"
             f" -c INFO/{CFG['annotation']['population_af_tag']} -Ou"
             if POPULATION_VCF
-            else ""
+            else "bcftools view -Ou"
         ),
     log:
         "logs/annotate_snv/{family}.log",
@@ -31,5 +32,6 @@ rule annotate_snv:
         "../envs/bcftools.yaml"
     shell:
         # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
-        "(bcftools csq -f {input.fasta} -g {input.gff3} -p a -Ou {input.vcf} {params.population}"
-        " | bcftools view -Oz -o {output.vcf} && bcftools index -t {output.vcf}) > {log} 2>&1"
+        "({params.population} {input.vcf}"
+        " | bcftools csq -f {input.fasta} -g {input.gff3} -p a -Oz -o {output.vcf}"
+        " && bcftools index -t {output.vcf}) > {log} 2>&1"

@@ -3,6 +3,7 @@
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -12,13 +13,17 @@ from helgenom.errors import InputError
 from helgenom.reference import calling_contigs
 from helgenom.samplesheet import load_run
 
-# The helgenom conda env installs this checkout of the package (envs/helgenom.post-deploy.sh).
+# The helgenom conda env installs this checkout of the package (envs/helgenom.post-deploy.sh);
+# without --sdm conda, `helgenom` comes from the environment that runs Snakemake.
 os.environ.setdefault("HELGENOM_SRC", str(Path(workflow.basedir).parent))
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ["PATH"].split(os.pathsep):
+    os.environ["PATH"] = f"{_BIN}{os.pathsep}{os.environ['PATH']}"
 
 try:
     RUN = load_run(
         config,
-        workdir=Path.cwd(),
+        Path.cwd(),
         config_source=str(workflow.configfiles[-1]) if workflow.configfiles else "config",
     )
     CONTIGS = calling_contigs(RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"])

@@ -27,6 +27,7 @@ rule ploidy:
     output:
         ploidy="calling/{family}/ploidy.txt",
         sexes="calling/{family}/sexes.txt",
+        cnv_map="calling/{family}/cnv_map.bed",
     params:
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
@@ -36,7 +37,7 @@ rule ploidy:
     benchmark:
         "benchmarks/ploidy/{family}.tsv"
     message:
-        "helgenom ploidy: haploid chrX/chrY outside the PARs for the males of {wildcards.family}"
+        "helgenom ploidy: chrX/chrY ploidy by sex (PARs diploid) for family {wildcards.family}"
     resources:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 5 * attempt,
@@ -44,7 +45,8 @@ rule ploidy:
         "../envs/helgenom.yaml"
     shell:
         "helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
-        " --ped {input.ped} --out {output.ploidy} --sexes-out {output.sexes} > {log} 2>&1"
+        " --ped {input.ped} --out {output.ploidy} --sexes-out {output.sexes}"
+        " --cnv-map-out {output.cnv_map} > {log} 2>&1"
 
 
 rule bcftools_call:
@@ -84,14 +86,10 @@ rule freebayes_call:
         indexes=family_alignment_indexes,
         fasta=FASTA,
         fai=f"{FASTA}.fai",
-        ped="results/{family}/{family}.ped",
+        cnv_map="calling/{family}/cnv_map.bed",
     output:
-        cnv_map="calling/freebayes/{family}/{contig}.cnv_map.bed",
         bcf=temp("calling/freebayes/{family}/{contig}.bcf"),
     params:
-        chrx=CFG["reference"]["chrx"],
-        chry=CFG["reference"]["chry"],
-        par=PAR_ARGS,
         min_mapq=CFG["calling"]["min_mapq"],
         min_baseq=CFG["calling"]["min_baseq"],
     log:
@@ -106,10 +104,8 @@ rule freebayes_call:
     conda:
         "../envs/freebayes.yaml"
     shell:
-        "(helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
-        " --ped {input.ped} --cnv-map-out {output.cnv_map}"
-        " && freebayes -f {input.fasta} -r {wildcards.contig} --min-mapping-quality"
-        " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {output.cnv_map}"
+        "(freebayes -f {input.fasta} -r {wildcards.contig} --min-mapping-quality"
+        " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map}"
         " {input.alns} | bcftools view -Ob -o {output.bcf}) > {log} 2>&1"
 
 

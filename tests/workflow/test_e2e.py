@@ -1,0 +1,85 @@
+"""End to end: the real workflow on the simulated demo trio, checked against planted truth."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+import pytest
+from helpers import WORKFLOW_TOOLS, need_tools, snakemake
+
+pytestmark = pytest.mark.e2e
+SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    need_tools(*WORKFLOW_TOOLS)
+    from helgenom.simulate import simulate
+
+    workdir = tmp_path_factory.mktemp("demo")
+    simulate(workdir, seed=1)
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    truth = pd.read_csv(workdir / "truth.tsv", sep="\t", dtype=str, keep_default_na=False)
+    return workdir, truth
+
+
+def query(vcf, fmt: str) -> list[list[str]]:
+    out = subprocess.run(["bcftools", "query", "-f", fmt, str(vcf)], check=True,
+                         capture_output=True, text=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+def same_gt(called: str, expected: str) -> bool:
+    return sorted(called.replace("|", "/").split("/")) == sorted(expected.split("/"))
+
+
+def test_every_planted_small_variant_is_called_with_the_trio_genotypes(demo_run):
+    workdir, truth = demo_run
+    calls = {(r[0], r[1], r[2], r[3]): r[4:] for r in query(
+        workdir / "results/DEMO/DEMO.vcf.gz", "%CHROM\t%POS\t%REF\t%ALT[\t%GT]\n")}
+    header = subprocess.run(["bcftools", "query", "-l", str(workdir / "results/DEMO/DEMO.vcf.gz")],
+                            capture_output=True, text=True, check=True).stdout.split()
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        key = (planted["chrom"], planted["pos"], planted["ref"], planted["alt"])
+        assert key in calls, f"planted {planted['id']} {key} not called"
+        for sample, gt in zip(header, calls[key], strict=True):
+            assert same_gt(gt, planted[sample]), (planted["id"], sample, gt, planted[sample])
+
+
+def test_both_planted_deletions_are_called_with_their_carriers(demo_run):
+    workdir, truth = demo_run
+    svs = query(workdir / "results/DEMO/DEMO.sv.vcf.gz",
+                "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE[\t%SAMPLE=%GT]\n")
+    for _, planted in truth[truth["type"] == "DEL"].iterrows():
+        start, end = int(planted["pos"]), int(planted["end"])
+        hits = [r for r in svs if r[0] == planted["chrom"] and r[3] == "DEL"
+                and abs(int(r[1]) - start) <= 150 and abs(int(r[2]) - end) <= 150]
+        assert hits, f"deletion {planted['id']} at {planted['chrom']}:{start}-{end} not called"
+        genotypes = dict(cell.split("=") for cell in hits[0][4:])
+        for sample in SAMPLES:
+            assert same_gt(genotypes[sample], planted[sample]), (planted["id"], sample, genotypes)
+
+
+def test_planted_variants_carry_their_model_and_rank_in_the_top_five(demo_run):
+    workdir, truth = demo_run
+    ranked = pd.read_csv(workdir / "results/DEMO/DEMO.candidates.tsv", sep="\t", dtype=str,
+                         keep_default_na=False)
+    top = ranked.head(5)
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
+                     & (ranked["alt"] == planted["alt"])]
+        assert len(row) == 1, f"{planted['id']} is not in the candidate list"
+        assert planted["inheritance"] in row["models"].iloc[0].split("|"), (
+            planted["id"], row["models"].iloc[0])
+        assert planted["gene"] == row["gene"].iloc[0]
+        assert row.index[0] in top.index, f"{planted['id']} ranks {row['rank'].iloc[0]}"
+
+
+def test_qc_report_and_pedigree_are_delivered(demo_run):
+    workdir, _ = demo_run
+    report = (workdir / "results/multiqc/multiqc_report.html").read_text()
+    assert "fastp" in report and "mosdepth" in report and "demo-proband" in report
+    ped = (workdir / "results/DEMO/DEMO.ped").read_text().splitlines()
+    assert "DEMO\tdemo-proband\tdemo-father\tdemo-mother\t1\t2" in ped

@@ -1,0 +1,97 @@
+"""The conda files cannot be solved here (no conda channels), so check them statically:
+every executable a rule's shell command calls is pinned in that rule's env and in
+environment.yml, at the same version."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = sorted((REPO / "workflow" / "rules").glob("*.smk"))
+# Executables that come from a package of another name.
+PACKAGE_OF = {"bgzip": "htslib", "tabix": "htslib"}
+# What `helgenom` itself runs as subprocesses (rank writes its VCF with these).
+HELGENOM_CALLS = ("bcftools", "bgzip", "tabix")
+SHELL_WORDS = {"set", "cd", "export", "if", "then", "fi", "true", "test"}
+
+
+def parse_rules() -> dict[str, dict]:
+    """rule name -> {'conda': path, 'shell': joined command} from the .smk sources."""
+    rules: dict[str, dict] = {}
+    for path in RULES:
+        name, section = None, None
+        for line in path.read_text().splitlines():
+            header = re.match(r"^rule (\w+):", line)
+            if header:
+                name, section = header.group(1), None
+                rules[name] = {"conda": None, "shell": "", "file": path.name}
+                continue
+            key = re.match(r"^    (\w+):", line)
+            if key:
+                section = key.group(1)
+                continue
+            if name and section == "conda" and line.strip():
+                rules[name]["conda"] = ast.literal_eval(line.strip())
+            elif name and section == "shell" and line.strip().startswith(('"', "'")):
+                rules[name]["shell"] += ast.literal_eval(line.strip())
+    return rules
+
+
+def executables(command: str) -> set[str]:
+    command = re.sub(r"\{[^{}]*\}", "X", command)
+    words = set()
+    for segment in re.split(r"\|\||&&|[|;(]", command):
+        tokens = segment.split()
+        if tokens and tokens[0] not in SHELL_WORDS and not tokens[0].startswith((">", "2>")):
+            words.add(tokens[0])
+    return words
+
+
+def pins(env_file: Path) -> dict[str, str]:
+    deps = yaml.safe_load(env_file.read_text())["dependencies"]
+    out = {}
+    for dep in deps:
+        if isinstance(dep, str):
+            match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*=+\s*([0-9][^\s=]*)", dep)
+            assert match, f"{env_file.name}: '{dep}' is not pinned as 'name =version'"
+            out[match.group(1)] = match.group(2)
+    return out
+
+
+SHELL_RULES = {name: rule for name, rule in parse_rules().items() if rule["shell"]}
+
+
+def test_rules_were_found():
+    assert {"fastp", "bwa_mem", "bcftools_call", "delly_call", "rank", "multiqc"} <= set(
+        SHELL_RULES
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SHELL_RULES))
+def test_every_executable_is_pinned_in_the_rule_env_and_environment_yml(name):
+    rule = SHELL_RULES[name]
+    assert rule["conda"], f"rule {name} ({rule['file']}) has no conda env"
+    env = pins(REPO / "workflow" / "rules" / rule["conda"])
+    full = pins(REPO / "environment.yml")
+    called = executables(rule["shell"])
+    assert called, f"no executable found in rule {name}'s shell command"
+    if "helgenom" in called:
+        called = (called - {"helgenom"}) | set(HELGENOM_CALLS)
+        assert (REPO / "workflow/envs/helgenom.post-deploy.sh").is_file()
+    for exe in sorted(called):
+        package = PACKAGE_OF.get(exe, exe)
+        assert package in env, f"rule {name}: {exe} ({package}) not in {rule['conda']}"
+        assert full.get(package) == env[package], (
+            f"rule {name}: {package} is {env[package]} in {rule['conda']} but "
+            f"{full.get(package)} in environment.yml"
+        )
+
+
+def test_executable_parser_sees_pipes_and_subshells():
+    assert executables("(bwa mem {x} | samtools sort -o {y} -) && samtools index {y}") == {
+        "bwa", "samtools"}
