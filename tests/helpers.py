@@ -70,9 +70,11 @@ TRIO = [("FAM", "dad", "0", "0", 1, 1), ("FAM", "mum", "0", "0", 2, 1),
         ("FAM", "kid", "dad", "mum", 1, 2)]
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 1800
+              ) -> subprocess.CompletedProcess:
     """Run the workflow's Snakemake (from this venv) in `workdir` with its config.yaml."""
+    configfile = configfile or workdir / "config.yaml"
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+           "--directory", str(workdir), "--configfile", str(configfile), *args]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)

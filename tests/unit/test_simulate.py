@@ -640,7 +640,7 @@ def _error_free(
     zero = tuple(np.zeros(150, dtype=np.float32) for _ in range(3))
     bases, _ = sim_reads._read_codes(
         np.random.default_rng(0),
-        template.codes,
+        template,
         frags,
         forward,
         encode(adapter),
@@ -692,7 +692,7 @@ def test_error_profile_matches_qualities() -> None:
         truth = _error_free(template, frags, forward, adapter)
         bases, qual = sim_reads._read_codes(
             rng,
-            template.codes,
+            template,
             frags,
             forward,
             encode(adapter),

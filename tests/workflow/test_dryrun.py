@@ -6,17 +6,29 @@ import re
 import shutil
 
 import pytest
+import yaml
 from helpers import snakemake
 
 
-def test_dry_run_plans_every_stage(small_demo):
-    result = snakemake(small_demo, "--dry-run", "--cores", "2")
+def job_counts(stdout: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry-run: rule -> number of jobs."""
+    table = stdout.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def dry_run(workdir, *args) -> dict[str, int]:
+    result = snakemake(workdir, "--dry-run", "--cores", "2", *args)
     assert result.returncode == 0, result.stderr
-    planned = set(re.findall(r"^rule (\w+):", result.stdout, flags=re.M))
+    return job_counts(result.stdout)
+
+
+def test_dry_run_plans_every_stage(small_demo):
+    jobs = dry_run(small_demo)
     assert {"fastp", "bwa_mem", "markdup", "samtools_stats", "mosdepth", "bcftools_call",
-            "gather_snv", "annotate_snv", "delly_call", "rank", "multiqc", "pedigree"} <= planned
-    # The proband has two lanes: two fastp and two bwa jobs, one merged markdup.
-    assert result.stdout.count("rule markdup:") == 3
+            "gather_snv", "annotate_snv", "delly_call", "rank", "multiqc", "pedigree"} <= set(jobs)
+    # Four units (the proband has two lanes), three samples, three contigs, one family.
+    assert (jobs["fastp"], jobs["bwa_mem"], jobs["markdup"]) == (4, 4, 3)
+    assert (jobs["bcftools_call"], jobs["rank"]) == (3, 1)
 
 
 def test_lint_is_clean(small_demo):
@@ -25,16 +37,31 @@ def test_lint_is_clean(small_demo):
     assert "Lints for" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("setting", ["calling={'snv_caller': 'freebayes'}",
-                                     "alignment={'cram': True}"])
-def test_config_choices_plan_their_rules(small_demo, setting):
-    result = snakemake(small_demo, "--dry-run", "--cores", "2", "--config", setting)
-    assert result.returncode == 0, result.stderr
-    if "freebayes" in setting:
-        assert "rule freebayes_call:" in result.stdout
-        assert "rule bcftools_call:" not in result.stdout
+@pytest.mark.parametrize(("section", "key", "value"), [("calling", "snv_caller", "freebayes"),
+                                                   ("alignment", "cram", True)])
+def test_config_choices_plan_their_rules(small_demo, tmp_path, section, key, value):
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    config[section][key] = value
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    if key == "snv_caller":
+        assert jobs.get("freebayes_call") == 3 and "bcftools_call" not in jobs
     else:
         assert "results/alignment/demo-proband.cram" in result.stdout
+
+
+def test_config_error_names_the_key_and_stops(small_demo, tmp_path):
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    config["calling"]["snv_caller"] = "gatk"
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode != 0
+    assert "calling.snv_caller" in result.stdout + result.stderr
+    assert "'gatk'" in result.stdout + result.stderr
 
 
 def test_bad_sample_sheet_stops_the_run_before_any_job(small_demo, tmp_path):

@@ -24,14 +24,13 @@ INSTRUMENT, RUN, FLOWCELL = "HGSIM", 1, "HGFC001"
 R2_ERROR_SCALE = 1.3
 GZIP_LEVEL = 2
 _CHUNK = 20_000
-_SPACER = 500  # N bases between haplotypes in the concatenated template
+_SPACER = 500  # N bases around haplotypes in the template (> READ_LENGTH: no bounds checks)
 _MAX_TILES = 50
 
 # Binned Phred scores (NovaSeq-like) and the substitution probability each one stands for.
 QUALITY_BINS = (37, 23, 12, 2)
-_ERROR_BY_QUALITY = np.zeros(64, dtype=np.float32)
-for _q in QUALITY_BINS:
-    _ERROR_BY_QUALITY[_q] = 10.0 ** (-_q / 10.0)
+_PHRED_BY_BIN = np.array(QUALITY_BINS, dtype=np.uint8)
+_ERROR_BY_BIN = np.array([10.0 ** (-q / 10.0) for q in QUALITY_BINS], dtype=np.float32)
 
 
 def quality_thresholds(scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,6 +56,7 @@ class Template:
     """All haplotypes of one sample concatenated, separated by N spacers."""
 
     codes: np.ndarray
+    stranded: np.ndarray  # codes followed by their complement (bottom strand, same coordinates)
     n_prefix: np.ndarray  # cumulative count of N codes, length codes.size + 1
     offsets: list[int]
     lengths: list[int]
@@ -74,7 +74,8 @@ def make_template(haplotypes: Sequence[np.ndarray]) -> Template:
         cursor += hap.size + _SPACER
     codes = np.concatenate(pieces)
     n_prefix = np.concatenate([[0], np.cumsum(codes == N_CODE, dtype=np.int64)])
-    return Template(codes, n_prefix, offsets, lengths)
+    stranded = np.concatenate([codes, COMPLEMENT[codes]])
+    return Template(codes, stranded, n_prefix, offsets, lengths)
 
 
 @dataclass
@@ -141,25 +142,28 @@ def cluster_quality(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def _read_codes(
     rng: np.random.Generator,
-    template: np.ndarray,
+    template: Template,
     frags: Fragments,
     forward: np.ndarray,
     adapter: np.ndarray,
     thresholds: tuple[np.ndarray, np.ndarray, np.ndarray],
     quality: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Base codes and Phred scores (n x READ_LENGTH) for one mate of each fragment;
-    ``quality`` is the per-cluster multiplier of the low-bin rates."""
-    cycle = np.arange(READ_LENGTH, dtype=np.int64)
-    s = frags.start[:, None]
-    f = frags.length[:, None]
-    pos = np.where(forward[:, None], s + cycle, s + f - 1 - cycle)
-    np.clip(pos, 0, template.size - 1, out=pos)
-    bases = template[pos]
-    bases = np.where(forward[:, None], bases, COMPLEMENT[bases])
+    """Base codes and Phred scores (n x READ_LENGTH) for one mate of each fragment.
+
+    ``forward`` rows read the fragment's top strand from its start, the others its bottom
+    strand from its end; ``quality`` is the per-cluster multiplier of the low-bin rates.
+    """
+    size = template.codes.size
+    index_type = np.int32 if 2 * size < 2**31 else np.int64
+    cycle = np.arange(READ_LENGTH, dtype=index_type)
+    # index into template.stranded: top strand, then its complement at the same coordinates
+    first = np.where(forward, frags.start, frags.start + frags.length - 1 + size)
+    step = np.where(forward, 1, -1).astype(index_type)
+    bases = template.stranded[first.astype(index_type)[:, None] + step[:, None] * cycle]
 
     short = np.flatnonzero(frags.length < READ_LENGTH)
-    if short.size:
+    if short.size:  # read-through: adapter, then random bases
         tail = rng.integers(0, 4, size=(short.size, READ_LENGTH), dtype=np.uint8)
         tail[:, : adapter.size] = adapter
         k = cycle[None, :] - frags.length[short][:, None]
@@ -168,24 +172,25 @@ def _read_codes(
         block[rows, cols] = tail[rows, k[rows, cols]]
         bases[short] = block
 
-    scale = quality[:, None]
-    t2, t12, t23 = (np.minimum(t[None, :] * scale, 1.0) for t in thresholds)
+    # quality bin per base: u < threshold * cluster factor  <=>  u / factor < threshold
+    t2, t12, t23 = thresholds
     u = rng.random(bases.shape, dtype=np.float32)
-    qual = np.full(bases.shape, QUALITY_BINS[0], dtype=np.uint8)
-    qual[u < t23] = QUALITY_BINS[1]
-    qual[u < t12] = QUALITY_BINS[2]
-    qual[u < t2] = QUALITY_BINS[3]
-    error = rng.random(bases.shape, dtype=np.float32) < _ERROR_BY_QUALITY[qual]
+    u /= np.maximum(quality, np.float32(1e-6))[:, None]
+    bin_index = (u < t23).view(np.uint8)
+    bin_index += u < t12
+    bin_index += u < t2
+    error = rng.random(bases.shape, dtype=np.float32) < _ERROR_BY_BIN[bin_index]
     n_err = int(error.sum())
     bases[error] = (bases[error] + rng.integers(1, 4, size=n_err, dtype=np.uint8)) % 4
-    bases[qual == QUALITY_BINS[3]] = N_CODE
-    return bases, qual
+    bases[bin_index == len(QUALITY_BINS) - 1] = N_CODE
+    return bases, _PHRED_BY_BIN[bin_index]
 
 
 _RECORD_WIDTH = 2 * READ_LENGTH + 5
 
 
-def _fastq_block(headers: list[bytes], bases: np.ndarray, qual: np.ndarray) -> bytes:
+def _fastq_block(names: list[bytes], tag: bytes, bases: np.ndarray, qual: np.ndarray) -> bytes:
+    """FASTQ text for reads named ``names`` (each followed by ``tag``)."""
     n = bases.shape[0]
     body = np.empty((n, _RECORD_WIDTH), dtype=np.uint8)
     body[:, 0] = ord("\n")
@@ -193,12 +198,15 @@ def _fastq_block(headers: list[bytes], bases: np.ndarray, qual: np.ndarray) -> b
     body[:, 1 + READ_LENGTH : 4 + READ_LENGTH] = np.frombuffer(b"\n+\n", dtype=np.uint8)
     body[:, 4 + READ_LENGTH : 4 + 2 * READ_LENGTH] = qual + 33
     body[:, -1] = ord("\n")
-    raw = body.tobytes()
+    view = memoryview(body.tobytes())
     w = _RECORD_WIDTH
-    return b"".join(h + raw[i * w : (i + 1) * w] for i, h in enumerate(headers))
+    parts: list[bytes | memoryview] = []
+    for i, name in enumerate(names):
+        parts += (name, tag, view[i * w : (i + 1) * w])
+    return b"".join(parts)
 
 
-def _cluster_names(rng: np.random.Generator, n: int, lane: int, tile_surface: int) -> list[str]:
+def _cluster_names(rng: np.random.Generator, n: int, lane: int, tile_surface: int) -> list[bytes]:
     """Unique Casava 1.8 read names, ordered by tile then y as a sequencer writes them."""
     per_tile = max(1, -(-n // _MAX_TILES))
     index = np.arange(n)
@@ -210,7 +218,7 @@ def _cluster_names(rng: np.random.Generator, n: int, lane: int, tile_surface: in
         y[t0 : t0 + per_tile] = 1_000 + np.cumsum(step[t0 : t0 + per_tile])
     prefix = f"@{INSTRUMENT}:{RUN}:{FLOWCELL}:{lane}:"
     return [
-        f"{prefix}{t}:{a}:{b}"
+        f"{prefix}{t}:{a}:{b}".encode()
         for t, a, b in zip(tile.tolist(), x.tolist(), y.tolist(), strict=True)
     ]
 
@@ -260,11 +268,11 @@ def write_unit(
         for lo in range(0, n, _CHUNK):
             chunk = frags.take(np.arange(lo, min(n, lo + _CHUNK)))
             quality = cluster_quality(rng, len(chunk))
-            b1, q1 = _read_codes(rng, template.codes, chunk, ~chunk.flip, adapter1, th1, quality)
-            b2, q2 = _read_codes(rng, template.codes, chunk, chunk.flip, adapter2, th2, quality)
-            heads = [name.encode() for name in names[lo : lo + len(chunk)]]
-            sink1.write(_fastq_block([h + tag1 for h in heads], b1, q1))
-            sink2.write(_fastq_block([h + tag2 for h in heads], b2, q2))
+            b1, q1 = _read_codes(rng, template, chunk, ~chunk.flip, adapter1, th1, quality)
+            b2, q2 = _read_codes(rng, template, chunk, chunk.flip, adapter2, th2, quality)
+            heads = names[lo : lo + len(chunk)]
+            sink1.write(_fastq_block(heads, tag1, b1, q1))
+            sink2.write(_fastq_block(heads, tag2, b2, q2))
     finally:
         sink1.close()
         sink2.close()

@@ -10,13 +10,13 @@ rule reference_faidx:
         "logs/reference/faidx.log",
     benchmark:
         "benchmarks/reference/faidx.tsv"
-    message:
-        "samtools faidx: index the reference FASTA"
+    conda:
+        "../envs/samtools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 1000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
-    conda:
-        "../envs/samtools.yaml"
+    message:
+        "samtools faidx: index the reference FASTA"
     shell:
         "samtools faidx {input} > {log} 2>&1"
 
@@ -30,13 +30,13 @@ rule bwa_index:
         "logs/reference/bwa_index.log",
     benchmark:
         "benchmarks/reference/bwa_index.tsv"
-    message:
-        "bwa index: build the BWT index of the reference (about an hour for a human genome)"
+    conda:
+        "../envs/bwa.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 180 * attempt,
-    conda:
-        "../envs/bwa.yaml"
+    message:
+        "bwa index: build the BWT index of the reference (about an hour for a human genome)"
     shell:
         "bwa index {input} > {log} 2>&1"
 
@@ -49,21 +49,21 @@ rule bwa_mem:
         index=BWA_INDEX,
     output:
         temp("alignment/bwa/{sample}/{unit}.bam"),
-    params:
-        # IDs are validated against ^[A-Za-z0-9][A-Za-z0-9_-]*$, so quoting is safe.
-        read_group=r"@RG\tID:{sample}.{unit}\tSM:{sample}\tLB:{sample}\tPL:ILLUMINA\tPU:{unit}",
     log:
         "logs/bwa_mem/{sample}/{unit}.log",
     benchmark:
         "benchmarks/bwa_mem/{sample}/{unit}.tsv"
-    message:
-        "bwa mem | samtools fixmate | samtools sort: align {wildcards.sample} unit {wildcards.unit}"
+    conda:
+        "../envs/bwa.yaml"
     threads: 8
     resources:
         mem_mb=lambda wildcards, attempt: 16000 * attempt,
         runtime=lambda wildcards, attempt: 24 * 60 * attempt,
-    conda:
-        "../envs/bwa.yaml"
+    params:
+        # IDs are validated against ^[A-Za-z0-9][A-Za-z0-9_-]*$, so quoting is safe.
+        read_group=r"@RG\tID:{sample}.{unit}\tSM:{sample}\tLB:{sample}\tPL:ILLUMINA\tPU:{unit}",
+    message:
+        "bwa mem | samtools fixmate | samtools sort: align {wildcards.sample} unit {wildcards.unit}"
     shell:
         "(bwa mem -t {threads} -Y -R '{params.read_group}' {input.fasta} {input.fq1} {input.fq2}"
         " | samtools fixmate -m -u - -"
@@ -82,20 +82,20 @@ rule markdup:
         aln=f"results/alignment/{{sample}}.{ALN}",
         index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
         metrics="qc/markdup/{sample}.markdup.txt",
-    params:
-        fmt="cram,version=3.0" if ALN == "cram" else "bam",
     log:
         "logs/markdup/{sample}.log",
     benchmark:
         "benchmarks/markdup/{sample}.tsv"
-    message:
-        "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
+    conda:
+        "../envs/samtools.yaml"
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 8 * 60 * attempt,
-    conda:
-        "../envs/samtools.yaml"
+    params:
+        fmt="cram,version=3.0" if ALN == "cram" else "bam",
+    message:
+        "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
     shell:
         "(samtools merge -@ {threads} -u -o - {input.bams}"
         " | samtools markdup -@ {threads} -f {output.metrics} -T {output.aln}.markdup"
@@ -115,14 +115,14 @@ rule samtools_stats:
         "logs/samtools_stats/{sample}.log",
     benchmark:
         "benchmarks/samtools_stats/{sample}.tsv"
-    message:
-        "samtools stats + flagstat on {wildcards.sample}"
+    conda:
+        "../envs/samtools.yaml"
     threads: 2
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 4 * 60 * attempt,
-    conda:
-        "../envs/samtools.yaml"
+    message:
+        "samtools stats + flagstat on {wildcards.sample}"
     shell:
         "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
         " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}) 2> {log}"
@@ -137,21 +137,21 @@ rule mosdepth:
         summary="qc/mosdepth/{sample}.mosdepth.summary.txt",
         dist="qc/mosdepth/{sample}.mosdepth.global.dist.txt",
         regions="qc/mosdepth/{sample}.regions.bed.gz",
-    params:
-        prefix="qc/mosdepth/{sample}",
-        bin_size=1000,
     log:
         "logs/mosdepth/{sample}.log",
     benchmark:
         "benchmarks/mosdepth/{sample}.tsv"
-    message:
-        "mosdepth: coverage of {wildcards.sample} in {params.bin_size}-bp bins"
+    conda:
+        "../envs/mosdepth.yaml"
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 2 * 60 * attempt,
-    conda:
-        "../envs/mosdepth.yaml"
+    params:
+        prefix="qc/mosdepth/{sample}",
+        bin_size=1000,
+    message:
+        "mosdepth: coverage of {wildcards.sample} in {params.bin_size}-bp bins"
     shell:
         "mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
         " --fasta {input.fasta} {params.prefix} {input.aln} > {log} 2>&1"

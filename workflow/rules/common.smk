@@ -1,9 +1,7 @@
 # Shared set-up: validate the config and the sample sheets once, at workflow start, and expose
 # small helpers to the rules. All logic lives in the `helgenom` package, where it is unit tested.
 
-import os
 import re
-import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -11,24 +9,26 @@ from snakemake.logging import logger
 
 from helgenom.errors import InputError
 from helgenom.reference import calling_contigs
+from helgenom.runtime import prepare_job_environment
 from helgenom.samplesheet import load_run
 
-# The helgenom conda env installs this checkout of the package (envs/helgenom.post-deploy.sh);
-# without --sdm conda, `helgenom` comes from the environment that runs Snakemake.
-os.environ.setdefault("HELGENOM_SRC", str(Path(workflow.basedir).parent))
-_BIN = str(Path(sys.executable).parent)
-if _BIN not in os.environ["PATH"].split(os.pathsep):
-    os.environ["PATH"] = f"{_BIN}{os.pathsep}{os.environ['PATH']}"
+prepare_job_environment(workflow.basedir)
 
 try:
     RUN = load_run(
         config,
         Path.cwd(),
-        config_source=str(workflow.configfiles[-1]) if workflow.configfiles else "config",
+        config_source=(
+            str(workflow.configfiles[-1]) if workflow.configfiles else "config"
+        ),
     )
-    CONTIGS = calling_contigs(RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"])
+    CONTIGS = calling_contigs(
+        RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"]
+    )
 except InputError as error:
-    raise WorkflowError(f"helgenom cannot start: the input is not valid.\n{error}") from None
+    raise WorkflowError(
+        f"helgenom cannot start: the input is not valid.\n{error}"
+    ) from None
 
 for _warning in RUN.warnings:
     logger.warning(f"helgenom: {_warning}")

@@ -10,8 +10,17 @@ rule rank:
         vcf="results/{family}/{family}.vcf.gz",
         index="results/{family}/{family}.vcf.gz.tbi",
         tsv="results/{family}/{family}.candidates.tsv",
+    log:
+        "logs/rank/{family}.log",
+    benchmark:
+        "benchmarks/rank/{family}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        prefix="results/{family}/{family}",
+        prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
         par=PAR_ARGS,
@@ -21,17 +30,8 @@ rule rank:
             f"--{key.replace('_', '-')} {value}"
             for key, value in CFG["prioritisation"]["gates"].items()
         ),
-    log:
-        "logs/rank/{family}.log",
-    benchmark:
-        "benchmarks/rank/{family}.tsv"
     message:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
-    resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
-    conda:
-        "../envs/helgenom.yaml"
     shell:
         "helgenom rank --vcf {input.vcf} --ped {input.ped} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"

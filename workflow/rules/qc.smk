@@ -13,14 +13,14 @@ rule fastp:
         "logs/fastp/{sample}/{unit}.log",
     benchmark:
         "benchmarks/fastp/{sample}/{unit}.tsv"
-    message:
-        "fastp: trim adapters and low-quality tails of {wildcards.sample} unit {wildcards.unit}"
+    conda:
+        "../envs/fastp.yaml"
     threads: 2
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
-    conda:
-        "../envs/fastp.yaml"
+    message:
+        "fastp: trim adapters and low-quality tails of {wildcards.sample} unit {wildcards.unit}"
     shell:
         "fastp --in1 {input.fq1} --in2 {input.fq2} --out1 {output.fq1} --out2 {output.fq2}"
         " --detect_adapter_for_pe --thread {threads} --json {output.json} --html {output.html}"

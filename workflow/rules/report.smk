@@ -7,22 +7,24 @@ rule multiqc:
         stats=expand("qc/samtools/{sample}.stats.txt", sample=RUN.samples),
         flagstat=expand("qc/samtools/{sample}.flagstat.txt", sample=RUN.samples),
         mosdepth=expand("qc/mosdepth/{sample}.mosdepth.summary.txt", sample=RUN.samples),
-        mosdepth_dist=expand("qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=RUN.samples),
+        mosdepth_dist=expand(
+            "qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=RUN.samples
+        ),
     output:
         "results/multiqc/multiqc_report.html",
-    params:
-        outdir="results/multiqc",
     log:
         "logs/multiqc/multiqc.log",
     benchmark:
         "benchmarks/multiqc/multiqc.tsv"
-    message:
-        "MultiQC: one report over fastp, samtools and mosdepth"
+    conda:
+        "../envs/multiqc.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-    conda:
-        "../envs/multiqc.yaml"
+    params:
+        outdir=lambda wildcards, output: str(Path(output[0]).parent),
+    message:
+        "MultiQC: one report over fastp, samtools and mosdepth"
     shell:
         "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
         " {input} > {log} 2>&1"

@@ -10,13 +10,13 @@ rule pedigree:
         "logs/pedigree/{family}.log",
     benchmark:
         "benchmarks/pedigree/{family}.tsv"
-    message:
-        "helgenom ped: derive the PED file of family {wildcards.family} from the sample sheet"
+    conda:
+        "../envs/helgenom.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 5 * attempt,
-    conda:
-        "../envs/helgenom.yaml"
+    message:
+        "helgenom ped: derive the PED file of family {wildcards.family} from the sample sheet"
     shell:
         "helgenom ped --samples {input} --family {wildcards.family} --out {output} > {log} 2>&1"
 
@@ -28,21 +28,21 @@ rule ploidy:
         ploidy="calling/{family}/ploidy.txt",
         sexes="calling/{family}/sexes.txt",
         cnv_map="calling/{family}/cnv_map.bed",
-    params:
-        chrx=CFG["reference"]["chrx"],
-        chry=CFG["reference"]["chry"],
-        par=PAR_ARGS,
     log:
         "logs/ploidy/{family}.log",
     benchmark:
         "benchmarks/ploidy/{family}.tsv"
-    message:
-        "helgenom ploidy: chrX/chrY ploidy by sex (PARs diploid) for family {wildcards.family}"
+    conda:
+        "../envs/helgenom.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 5 * attempt,
-    conda:
-        "../envs/helgenom.yaml"
+    params:
+        chrx=CFG["reference"]["chrx"],
+        chry=CFG["reference"]["chry"],
+        par=PAR_ARGS,
+    message:
+        "helgenom ploidy: chrX/chrY ploidy by sex (PARs diploid) for family {wildcards.family}"
     shell:
         "helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
         " --ped {input.ped} --out {output.ploidy} --sexes-out {output.sexes}"
@@ -59,20 +59,20 @@ rule bcftools_call:
         sexes="calling/{family}/sexes.txt",
     output:
         temp("calling/bcftools/{family}/{contig}.bcf"),
-    params:
-        min_mapq=CFG["calling"]["min_mapq"],
-        min_baseq=CFG["calling"]["min_baseq"],
     log:
         "logs/bcftools_call/{family}/{contig}.log",
     benchmark:
         "benchmarks/bcftools_call/{family}/{contig}.tsv"
-    message:
-        "bcftools mpileup | call: joint calling of family {wildcards.family} on {wildcards.contig}"
+    conda:
+        "../envs/bcftools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 12 * 60 * attempt,
-    conda:
-        "../envs/bcftools.yaml"
+    params:
+        min_mapq=CFG["calling"]["min_mapq"],
+        min_baseq=CFG["calling"]["min_baseq"],
+    message:
+        "bcftools mpileup | call: joint calling of family {wildcards.family} on {wildcards.contig}"
     shell:
         "(bcftools mpileup -f {input.fasta} -r {wildcards.contig} -q {params.min_mapq}"
         " -Q {params.min_baseq} -a FORMAT/AD,FORMAT/DP,FORMAT/SP,FORMAT/QS -Ou {input.alns}"
@@ -89,20 +89,20 @@ rule freebayes_call:
         cnv_map="calling/{family}/cnv_map.bed",
     output:
         bcf=temp("calling/freebayes/{family}/{contig}.bcf"),
-    params:
-        min_mapq=CFG["calling"]["min_mapq"],
-        min_baseq=CFG["calling"]["min_baseq"],
     log:
         "logs/freebayes_call/{family}/{contig}.log",
     benchmark:
         "benchmarks/freebayes_call/{family}/{contig}.tsv"
-    message:
-        "freebayes: joint calling of family {wildcards.family} on {wildcards.contig}"
+    conda:
+        "../envs/freebayes.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 24 * 60 * attempt,
-    conda:
-        "../envs/freebayes.yaml"
+    params:
+        min_mapq=CFG["calling"]["min_mapq"],
+        min_baseq=CFG["calling"]["min_baseq"],
+    message:
+        "freebayes: joint calling of family {wildcards.family} on {wildcards.contig}"
     shell:
         "(freebayes -f {input.fasta} -r {wildcards.contig} --min-mapping-quality"
         " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map}"
@@ -124,13 +124,13 @@ rule gather_snv:
         "logs/gather_snv/{family}.log",
     benchmark:
         "benchmarks/gather_snv/{family}.tsv"
-    message:
-        "bcftools concat | norm: gather {wildcards.family}'s contigs, split multi-allelics"
+    conda:
+        "../envs/bcftools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-    conda:
-        "../envs/bcftools.yaml"
+    message:
+        "bcftools concat | norm: gather {wildcards.family}'s contigs, split multi-allelics"
     shell:
         "(bcftools concat -Ou {input.bcfs}"
         " | bcftools norm -f {input.fasta} -m -any -Oz -o {output.vcf}"

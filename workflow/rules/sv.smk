@@ -13,14 +13,14 @@ rule delly_call:
         "logs/delly_call/{family}.log",
     benchmark:
         "benchmarks/delly_call/{family}.tsv"
-    message:
-        "delly call: joint SV discovery and genotyping in family {wildcards.family}"
+    conda:
+        "../envs/delly.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 24 * 60 * attempt,
-    conda:
-        "../envs/delly.yaml"
+    message:
+        "delly call: joint SV discovery and genotyping in family {wildcards.family}"
     shell:
         "delly call -g {input.fasta} -o {output.bcf} {input.alns} > {log} 2>&1"
 
@@ -35,13 +35,13 @@ rule sv_vcf:
         "logs/sv_vcf/{family}.log",
     benchmark:
         "benchmarks/sv_vcf/{family}.tsv"
-    message:
-        "bcftools sort: family {wildcards.family}'s SVs as an indexed VCF"
+    conda:
+        "../envs/bcftools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
-    conda:
-        "../envs/bcftools.yaml"
+    message:
+        "bcftools sort: family {wildcards.family}'s SVs as an indexed VCF"
     shell:
         "(bcftools sort -T {output.vcf}.sort -Oz -o {output.vcf} {input}"
         " && bcftools index -t {output.vcf}) > {log} 2>&1"
