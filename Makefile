@@ -51,9 +51,7 @@ test: venv tools
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check workflow tests
-	$(VENV)/bin/snakefmt --check workflow
-	$(VENV)/bin/python -m pytest tests/workflow/test_lint.py -q
+	$(VENV)/bin/python -m pytest -q tests/workflow/test_lint.py tests/workflow/test_dryrun.py -k "lint or ruff or snakefmt"
 
 bench: venv tools
 	$(VENV)/bin/python tests/benchmarks/bench_rank.py
