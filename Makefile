@@ -15,13 +15,12 @@ export PATH := $(CURDIR)/.conda-env/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 SNAKEMAKE := $(VENV)/bin/snakemake --snakefile workflow/Snakefile
 
-.PHONY: demo test lint tools venv bench clean-demo help
+.PHONY: demo test lint tools venv clean-demo help
 
 help:
 	@echo "make demo   run the workflow on the demo trio (results in demo/results/)"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff, snakefmt --check, snakemake --lint"
-	@echo "make bench  print the benchmark figures"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,9 +51,6 @@ test: venv tools
 
 lint: venv
 	$(VENV)/bin/python -m pytest -q tests/workflow/test_lint.py tests/workflow/test_dryrun.py -k "lint or ruff or snakefmt"
-
-bench: venv tools
-	$(VENV)/bin/python tests/benchmarks/bench_rank.py
 
 clean-demo:
 	rm -rf demo

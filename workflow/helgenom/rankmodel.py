@@ -32,9 +32,10 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from functools import reduce
+from itertools import pairwise, zip_longest
 from pathlib import Path
 from typing import NoReturn
 
@@ -263,10 +264,10 @@ class RankModel:
                 scores[plugin] = np.trunc(unique_scores).astype(np.int64)[codes]
         out = pd.DataFrame(index=records.index)
         total = np.zeros(len(records), dtype=np.int64)
+        combine = {"min": np.minimum, "max": np.maximum, "sum": np.add}
         for name, cat in self.categories.items():
-            stack = np.column_stack([scores[p] for p in cat.plugins]) if cat.plugins else (
-                np.zeros((len(records), 1), dtype=np.int64))
-            out[name] = getattr(stack, cat.aggregation)(axis=1)
+            parts = [scores[p] for p in cat.plugins] or [np.zeros(len(records), dtype=np.int64)]
+            out[name] = reduce(combine[cat.aggregation], parts)
             total += out[name].to_numpy()
         out["RankScore"] = total.astype(float)
         low, high = self.min_score, self.max_score
@@ -303,69 +304,102 @@ def _factorize(column: pd.Series, info: bool, family: str | None
     if not info:
         column = column.astype(object).where(column.notna(), ".")
     codes, found = pd.factorize(column, use_na_sentinel=True)
-    uniques: list[str | None] = []
-    for value in found:
-        if info and isinstance(value, bool | np.bool_):
-            text = "" if value else None
-        else:
-            text = str(value)
-        if family is not None and text:
-            text = _family_value(text, family)
-        uniques.append(text)
+    uniques: list[str | None] = np.asarray(found, dtype=object).tolist()
+    if not all(type(value) is str for value in uniques):
+        uniques = [("" if value else None) if info and isinstance(value, bool | np.bool_)
+                   else str(value) for value in uniques]
+    if family is not None:
+        uniques = [_family_value(text, family) if text else text for text in uniques]
     uniques.append(None)
     return np.where(codes < 0, len(uniques) - 1, codes), uniques
 
 
 def _split(text: str, separators: Sequence[str]) -> list[str]:
+    """GENMOD's split_strings: split on the first separator, the parts on the next, ..."""
     pieces = [text]
     for sep in separators:
-        pieces = [part for piece in pieces for part in piece.split(sep)]
+        if len(pieces) > 1:
+            pieces = [part for piece in pieces for part in piece.split(sep)]
+        elif sep in text:
+            pieces = text.split(sep)
     return pieces
 
 
-def _pick(pieces: list[str], plugin: Plugin) -> float | int | None:
+def _in_number(char: str) -> bool:
+    """Could `char` occur in a string that Python's float() or int() accepts?"""
+    return char.isdigit() or char.isspace() or char in "+-._" or char.lower() in "einfaty"
+
+
+def _reader(plugin: Plugin, separators: Sequence[str], cache: bool = False
+            ) -> Callable[[Sequence[str]], float | int | None]:
+    """GENMOD's number from raw strings: split each, parse every piece, min or max of all."""
     cast = float if plugin.data_type == "float" else int
-    typed = []
-    for piece in pieces:
-        with contextlib.suppress(ValueError):
-            typed.append(cast(piece))
-    if not typed:
-        return None
-    return max(typed) if plugin.record_rule == "max" else min(typed)
+    pick = max if plugin.record_rule == "max" else min
+    plain = all(not all(_in_number(c) for c in sep) for sep in separators)
+    parsed: dict[str, list[float | int]] = {}
+
+    def parse(text: str) -> list[float | int]:
+        if plain:  # a string that parses whole holds no separator: it is the one piece
+            with contextlib.suppress(ValueError):
+                return [cast(text)]
+        typed = []
+        for piece in _split(text, separators):
+            with contextlib.suppress(ValueError):
+                typed.append(cast(piece))
+        return typed
+
+    def read(texts: Sequence[str]) -> float | int | None:
+        typed: list[float | int] = []
+        for text in texts:
+            if not cache:
+                typed += parse(text)
+            elif (found := parsed.get(text)) is not None:
+                typed += found
+            else:
+                typed += parsed.setdefault(text, parse(text))
+        return pick(typed) if typed else None
+
+    return read
 
 
 def _numbers(plugins: list[Plugin], uniques: list[str | None],
              csq_format: Sequence[str] | None) -> list[list[float | int | None]]:
-    """The number each plugin reads from each distinct raw value (one CSQ parse per value)."""
-    csq = [p.csq_key for p in plugins if p.info_key == "CSQ" and p.field == "INFO"]
-    columns: list[int] = []
-    if csq and any(uniques):
-        if csq_format is None:
-            raise ValueError(f"plugin [{plugins[0].name}] reads CSQ column {csq[0]!r}: "
-                             "pass csq_format (the CSQ Format: columns from the VCF header)")
-        for plugin, key in zip(plugins, csq, strict=True):
-            if key not in csq_format:
-                raise ValueError(f"plugin [{plugin.name}] reads CSQ column {key!r}, "
-                                 "which is not in the CSQ format")
-            columns.append(list(csq_format).index(key))
-    out: list[list[float | int | None]] = [[] for _ in plugins]
-    for raw in uniques:
-        if not raw:
+    """The number each plugin reads from each distinct raw value."""
+    if not plugins or not plugins[0].csq_key:
+        out = []
+        for plugin in plugins:
+            separators = {"INFO": plugin.separators, "ID": ";", "FILTER": ";", "ALT": ","}.get(
+                plugin.field, ())
+            read = _reader(plugin, separators)
+            out.append([read((text,)) if text else None for text in uniques])
+        return out
+    if not any(uniques):
+        return [[None] * len(uniques) for _ in plugins]
+    if csq_format is None:
+        raise ValueError(f"plugin [{plugins[0].name}] reads CSQ column {plugins[0].csq_key!r}: "
+                         "pass csq_format (the CSQ Format: columns from the VCF header)")
+    for plugin in plugins:
+        if plugin.csq_key not in csq_format:
+            raise ValueError(f"plugin [{plugin.name}] reads CSQ column {plugin.csq_key!r}, "
+                             "which is not in the CSQ format")
+    # Each CSQ value is transposed once into columns (a short transcript pads with ''); a
+    # column's cells repeat across variants, so each plugin memoises its reads by cells.
+    columns = [list(csq_format).index(p.csq_key) for p in plugins]
+    last = max(columns) + 1
+    readers = [_reader(p, p.separators, cache=True) for p in plugins]
+    memos: list[dict[tuple[str, ...], float | int | None]] = [{} for _ in plugins]
+    out = [[] for _ in plugins]
+    for text in uniques:
+        if not text:
             for values in out:
                 values.append(None)
             continue
-        transcripts = [t.split("|") for t in raw.split(",")] if columns else []
-        for i, plugin in enumerate(plugins):
-            if columns:
-                pieces = [part for t in transcripts if columns[i] < len(t)
-                          for part in _split(t[columns[i]], plugin.separators)]
-            elif plugin.field == "INFO":
-                pieces = _split(raw, plugin.separators)
-            elif plugin.field in ("ID", "FILTER", "ALT"):
-                pieces = raw.split("," if plugin.field == "ALT" else ";")
-            else:
-                pieces = [raw]
-            out[i].append(_pick(pieces, plugin))
+        table = list(zip_longest(*(t.split("|", last) for t in text.split(",")), fillvalue=""))
+        for column, read, memo, values in zip(columns, readers, memos, out, strict=True):
+            cells = table[column] if column < len(table) else ()
+            if cells not in memo:
+                memo[cells] = read(cells)
+            values.append(memo[cells])
     return out
 
 
