@@ -89,9 +89,18 @@ def test_unaffected_sibling_with_the_same_compound_excludes_it(tmp_path):
 
 def test_x_linked_from_carrier_mother_is_xr_and_from_nobody_is_de_novo(tmp_path):
     table = run_rank(tmp_path, [snv(100, "0", "0/1", "1", chrom="chrX", gene="OTC"),
-                                snv(200, "0", "0/0", "1", chrom="chrX", gene="DMD")])
-    assert models_at(table, 100) == {"XR"}
+                                snv(200, "0", "0/0", "1", chrom="chrX", gene="DMD"),
+                                snv(300, "1", "0/0", "1", chrom="chrX", gene="F8")])
+    # The unaffected carrier mother fits XD too (skewed X inactivation), as in GENMOD.
+    assert models_at(table, 100) == {"XR", "XD"}
     assert models_at(table, 200) == {"XR_dn", "XD_dn"}
+    # An unaffected hemizygous father excludes every X model.
+    assert models_at(table, 300) == set()
+
+
+def test_parent_no_call_leaves_ar_hom_both_inherited_and_de_novo(tmp_path):
+    table = run_rank(tmp_path, [snv(100, "./.", "0/1", "1/1", gene="G")])
+    assert models_at(table, 100) == {"AR_hom", "AR_hom_dn"}
 
 
 def test_pseudo_autosomal_region_is_treated_as_autosomal(tmp_path):

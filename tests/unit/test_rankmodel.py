@@ -85,14 +85,15 @@ CASES = {
         DATA / "sv_edge.vcf", DATA / "sv_edge.cg-sv-v0.2.scored.vcf", SV_MODEL, "FAM1"),
 }
 
-# Records where we differ from GENMOD on purpose: we score the requested family only.
-# - snv_edge/sv_edge IDs `fam2_only` (GeneticModels/ModelScore only for FAM2) and `two_families`
+# Records where we differ from GENMOD on purpose: we score the requested family only
+# (with family=None we read entries whole, as GENMOD does, and equal it on every record).
+# - snv_edge IDs `fam2_only` (GeneticModels/ModelScore only for FAM2) and `two_families`
 #   (FAM1 and FAM2 entries): GENMOD matches models and reads model scores of every family in
 #   the entry; we must equal GENMOD on the twin record `<ID>.reduced`, which carries FAM1's part.
 REDUCED_TWINS = ("fam2_only", "two_families")
 # - fixture-regions/cg-snv-v0.4, every record with ModelScore=1:55.0: GENMOD splits it on ':'
-#   and reads the family id 1 as a model score (min rule: 1, low quality, -5); FAM1's own value
-#   55.0 is no integer, so we score model_score as not reported (0): +5 in
+#   and reads the family id 1 as a model score (min rule: 1, low quality, -5); family 1's own
+#   value 55.0 is not an integer, so we score model_score as not reported (0): +5 in
 #   variant_call_quality_filter and in RankScore.
 FAMILY_ID_AS_SCORE = {"fixture-regions/cg-snv-v0.4": ("variant_call_quality_filter", 5)}
 
@@ -110,6 +111,7 @@ def test_scores_equal_genmod(case: str) -> None:
             ).all().all()
     ours = model.score(records, family, csq_format=csq)
     expected = genmod_results(scored, list(model.categories))
+    assert not differences(records, model.score(records, None, csq_format=csq), expected)
     ids = records["ID"].tolist()
     for twin in REDUCED_TWINS:
         if twin in ids:
@@ -124,12 +126,14 @@ def test_scores_equal_genmod(case: str) -> None:
     assert "RankScore" in expected
     assert list(ours.columns) == [*model.categories, "RankScore", "RankScoreNormalized"]
     assert ours["RankScore"].dtype == float
-    differ = [
-        f"{records['CHROM'][i]}:{records['POS'][i]} {ids[i]} {column}: ours {ours[column][i]!r}"
-        f" genmod {expected[column][i]!r}"
-        for column in expected.columns for i in range(len(records))
-        if ours[column][i] != expected[column][i]]
-    assert differ == []
+    assert differences(records, ours, expected) == []
+
+
+def differences(records: pd.DataFrame, ours: pd.DataFrame, expected: pd.DataFrame) -> list[str]:
+    return [f"{records['CHROM'][i]}:{records['POS'][i]} {records['ID'][i]} {column}: "
+            f"ours {ours[column][i]!r} genmod {expected[column][i]!r}"
+            for column in expected.columns for i in range(len(records))
+            if ours[column][i] != expected[column][i]]
 
 
 def test_min_max_equal_genmod_rank_score_min_max() -> None:

@@ -1,80 +1,268 @@
-"""Gene and consequence from caller annotations (bcftools csq `INFO/BCSQ` for now).
+"""Gene and consequence from variant annotations in INFO: bcftools csq `BCSQ`, VEP `CSQ`,
+snpEff `ANN` or GENMOD `Annotation` (gene symbols only, no consequence).
 
-Severity follows the Sequence Ontology / VEP impact classes. Only distinct annotation strings
-are parsed (categorical), so the cost grows with the number of distinct strings, not rows.
+Every term is normalised to the bcftools csq / Sequence Ontology vocabulary without the
+`_variant` suffix (`missense_variant` -> `missense`, `intergenic_region` -> `intergenic`);
+severity follows the VEP impact classes below. Only distinct annotation strings are parsed (for
+CSQ/ANN distinct string, REF, ALT: the entries of the record's allele are picked), so the cost
+grows with the number of distinct values, not rows.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from typing import NamedTuple
+from urllib.parse import unquote
+
 import numpy as np
 import pandas as pd
 
+from helgenom.vcfio import VcfHeader
+
+SOURCES = ("BCSQ", "CSQ", "ANN", "Annotation")
+
 IMPACT = {
     "HIGH": ("transcript_ablation", "exon_loss", "splice_acceptor", "splice_donor",
-             "stop_gained", "frameshift", "stop_lost", "start_lost"),
+             "stop_gained", "frameshift", "stop_lost", "start_lost", "transcript_amplification",
+             "feature_truncation"),
     "MODERATE": ("inframe_insertion", "inframe_deletion", "inframe_altering", "missense",
                  "protein_altering", "coding_sequence_duplication"),
     "LOW": ("splice_region", "synonymous", "stop_retained", "start_retained", "coding_sequence"),
     "MODIFIER": ("5_prime_utr", "3_prime_utr", "non_coding", "intron", "feature_elongation",
-                 "upstream", "downstream", "intergenic"),
+                 "nmd_transcript", "intragenic", "regulatory_region", "upstream", "downstream",
+                 "intergenic"),
 }
 # Most severe first; a lower index is more severe.
 SEVERITY_ORDER: list[str] = [term for terms in IMPACT.values() for term in terms]
 _RANK = {term: index for index, term in enumerate(SEVERITY_ORDER)}
 IMPACT_OF = {term: impact for impact, terms in IMPACT.items() for term in terms}
 UNKNOWN_RANK = len(SEVERITY_ORDER)
+# A term we do not know ranks last of the class its source gives (VEP IMPACT, snpEff impact).
+_CLASS_RANK = {impact: _RANK[terms[-1]] for impact, terms in IMPACT.items()}
+
+# VEP / snpEff names (lower case, `_variant` removed) that differ from ours.
+ALIASES = {
+    "upstream_gene": "upstream", "downstream_gene": "downstream",
+    "intergenic_region": "intergenic", "conserved_intergenic": "intergenic",
+    "conserved_intron": "intron",
+    "non_coding_transcript_exon": "non_coding", "non_coding_transcript": "non_coding",
+    "non_coding_exon": "non_coding", "nc_transcript": "non_coding",
+    "mature_mirna": "non_coding", "mirna": "non_coding",
+    "5_prime_utr_premature_start_codon_gain": "5_prime_utr",
+    "conservative_inframe_insertion": "inframe_insertion",
+    "disruptive_inframe_insertion": "inframe_insertion",
+    "conservative_inframe_deletion": "inframe_deletion",
+    "disruptive_inframe_deletion": "inframe_deletion",
+    "initiator_codon": "start_retained", "incomplete_terminal_codon": "coding_sequence",
+    "splice_donor_5th_base": "splice_region", "splice_donor_region": "splice_region",
+    "splice_polypyrimidine_tract": "splice_region",
+    "feature_ablation": "transcript_ablation", "tf_binding_site": "regulatory_region",
+}
+# Entries only near a gene (not in it) do not count among the genes hit.
+_NEAR_ONLY = frozenset({"upstream", "downstream", "intergenic"})
+
+# Fields used per delimited source: allele, consequence, impact, gene (symbol, then id),
+# HGVS protein, protein position and amino acids (VEP, when HGVSp is empty).
+_FIELDS = {
+    "CSQ": ("Allele", "Consequence", "IMPACT", "SYMBOL", "Gene", "HGVSp", "Protein_position",
+            "Amino_acids"),
+    "ANN": ("Allele", "Annotation", "Annotation_Impact", "Gene_Name", "Gene_ID", "HGVS.p", "",
+            ""),
+}
+# Layouts when the header has no `Format:` (VEP's default --vcf fields; snpEff's fixed ANN).
+_DEFAULT_LAYOUT = {
+    "CSQ": "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|"
+           "HGVSc|HGVSp|cDNA_position|CDS_position|Protein_position|Amino_acids|Codons|"
+           "Existing_variation|DISTANCE|STRAND|FLAGS|SYMBOL_SOURCE|HGNC_ID",
+    "ANN": "Allele|Annotation|Annotation_Impact|Gene_Name|Gene_ID|Feature_Type|Feature_ID|"
+           "Transcript_BioType|Rank|HGVS.c|HGVS.p|cDNA.pos / cDNA.length|CDS.pos / CDS.length|"
+           "AA.pos / AA.length|Distance|ERRORS / WARNINGS / INFO",
+}
+
+
+class Entry(NamedTuple):
+    terms: tuple[str, ...]
+    gene: str
+    protein_change: str = ""
+    source_impact: str = ""
+    allele: str = ""
+
+
+class Summary(NamedTuple):
+    consequence: str
+    gene: str
+    genes: tuple[str, ...]
+    protein_change: str
+    severity: int
+    impact: str
+
+
+UNKNOWN = Summary("", "", (), "", UNKNOWN_RANK, "MODIFIER")
+
+
+@cache
+def normalise(term: str) -> str:
+    """One consequence term in our vocabulary: `5_prime_UTR_variant` -> `5_prime_utr`."""
+    term = term.strip().lower().removesuffix("_variant")
+    return ALIASES.get(term, term)
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalise(part) for part in text.split("&") if part.strip()))
 
 
 def severity(term: str) -> int:
     """Rank of a (possibly `&`-combined) consequence: the most severe of its parts."""
-    return min((_RANK.get(part, UNKNOWN_RANK) for part in term.split("&")), default=UNKNOWN_RANK)
+    return min((_RANK.get(t, UNKNOWN_RANK) for t in _terms(term)), default=UNKNOWN_RANK)
 
 
 def impact(term: str) -> str:
-    best = min(term.split("&"), key=lambda part: _RANK.get(part, UNKNOWN_RANK))
-    return IMPACT_OF.get(best, "MODIFIER")
+    rank = severity(term)
+    return IMPACT_OF[SEVERITY_ORDER[rank]] if rank < UNKNOWN_RANK else "MODIFIER"
 
 
-def parse_bcsq(text: str) -> tuple[str, str, tuple[str, ...], str]:
-    """(worst consequence, its gene, all genes, protein change) of one BCSQ value.
+def _entry_rank(entry: Entry) -> int:
+    ranks = [_RANK[t] for t in entry.terms if t in _RANK]
+    if len(ranks) < len(entry.terms):
+        ranks.append(_CLASS_RANK.get(entry.source_impact.upper(), UNKNOWN_RANK))
+    return min(ranks, default=UNKNOWN_RANK)
+
+
+def summarise(entries: list[Entry]) -> Summary:
+    """The most severe entry (first on ties) with its gene, and every gene hit."""
+    if not entries:
+        return UNKNOWN
+    ranks = [_entry_rank(e) for e in entries]
+    rank = min(ranks)
+    best = entries[ranks.index(rank)]
+    genes = tuple(dict.fromkeys(
+        e.gene for e in entries if e.gene and not (e.terms and set(e.terms) <= _NEAR_ONLY)))
+    gene = best.gene or next((e.gene for e in entries if e.gene), "")
+    level = IMPACT_OF[SEVERITY_ORDER[rank]] if rank < UNKNOWN_RANK else "MODIFIER"
+    return Summary("&".join(best.terms), gene, genes, best.protein_change, rank, level)
+
+
+def parse_bcsq(text: str) -> Summary:
+    """One bcftools csq value: `Consequence|gene|transcript|biotype|strand|aa_change|dna_change`.
 
     `*` marks a consequence shared with a downstream variant and `@POS` points at the record
     that carries a combined consequence: both are stripped / skipped.
     """
-    best: tuple[int, str, str, str] | None = None
-    genes: list[str] = []
-    for entry in text.split(","):
-        if not entry or entry.startswith("@"):
+    entries = []
+    for raw in text.split(","):
+        if not raw or raw.startswith("@"):
             continue
-        fields = entry.lstrip("*").split("|")
-        term, gene = fields[0], fields[1] if len(fields) > 1 else ""
-        change = fields[5] if len(fields) > 5 else ""
-        if gene and gene not in genes:
-            genes.append(gene)
-        key = (severity(term), term, gene, change)
-        if best is None or key[0] < best[0]:
-            best = key
-    if best is None:
-        return "", "", (), ""
-    return best[1], best[2], tuple(genes), best[3]
+        fields = raw.lstrip("*").split("|")
+        entries.append(Entry(_terms(fields[0]), fields[1] if len(fields) > 1 else "",
+                             fields[5] if len(fields) > 5 else ""))
+    return summarise(entries)
+
+
+def parse_genes(text: str) -> Summary:
+    """GENMOD `Annotation`: gene symbols only, comma-separated; consequence unknown."""
+    genes = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+    return UNKNOWN._replace(gene=genes[0] if genes else "", genes=genes)
+
+
+def allele_forms(ref: str, alt: str, vep: bool) -> list[str]:
+    """Ways an annotator may spell this ALT, most likely first.
+
+    VEP drops the first base shared by REF and every ALT of an indel record (REF=AT ALT=A is
+    `-`); on a record split from a multi-allelic one even an SNV may carry that trimming, and
+    `--minimal` trims shared suffixes too. snpEff writes the ALT as is.
+    """
+    trimmed = alt[1:] or "-" if ref[:1] == alt[:1] and max(len(ref), len(alt)) > 1 else None
+    r, a = ref, alt
+    while r and a and r[-1] == a[-1]:
+        r, a = r[:-1], a[:-1]
+    while r and a and r[0] == a[0]:
+        r, a = r[1:], a[1:]
+    indel = len(ref) != len(alt)
+    forms = [trimmed, alt] if vep and indel else [alt, trimmed]
+    return list(dict.fromkeys(f for f in [*forms, a or "-"] if f))
+
+
+def parse_delimited(text: str, ref: str, alt: str, index: tuple[int, ...], vep: bool
+                    ) -> Summary:
+    """One VEP CSQ / snpEff ANN value, restricted to the entries of this record's ALT (all
+    entries when none matches). `index` holds the positions of the `_FIELDS` (-1 absent)."""
+    entries = []
+    for raw in text.split(","):
+        if not raw:
+            continue
+        fields = raw.split("|")
+        get = [fields[i] if 0 <= i < len(fields) else "" for i in index]
+        allele, term, level, symbol, gene_id, hgvsp, position, amino = get
+        protein = unquote(hgvsp.rpartition(":")[2])
+        if not protein and "/" in amino and position:
+            before, _, after = amino.partition("/")
+            protein = f"{position}{before}>{position}{after}"
+        entries.append(Entry(_terms(term), symbol or gene_id, protein, level, allele))
+    for form in allele_forms(ref, alt, vep):
+        chosen = [e for e in entries if e.allele == form]
+        if chosen:
+            return summarise(chosen)
+    return summarise(entries)
+
+
+def layout(header: VcfHeader | None, source: str) -> list[str]:
+    """Sub-field names of CSQ/ANN from the header Description ('... Format: A|B|C')."""
+    prefix = f"##INFO=<ID={source},"
+    for line in header.lines if header else []:
+        if line.startswith(prefix):
+            match = re.search(r'Description="((?:[^"\\]|\\.)*)"', line)
+            text = match.group(1) if match else ""
+            text = text.split("Format:", 1)[1] if "Format:" in text else text.partition(":")[2]
+            names = [name.strip() for name in text.strip().strip("'\"").split("|")]
+            if _FIELDS[source][1] in names:
+                return names
+    return _DEFAULT_LAYOUT[source].split("|")
+
+
+def annotation_source(header: VcfHeader, prefer: str | None = None) -> str | None:
+    """`prefer` if the header has it, else the first of SOURCES it has; None if none."""
+    if prefer is not None and prefer not in SOURCES:
+        raise ValueError(f"unknown annotation source {prefer!r}: use one of {', '.join(SOURCES)}")
+    if prefer in header.info:
+        return prefer
+    return next((s for s in SOURCES if s in header.info), None)
+
+
+def annotation_fields(source: str | None) -> list[str]:
+    """INFO fields to request from `read_variants` for `source`."""
+    return [source] if source else []
+
+
+def gene_annotation(table: pd.DataFrame, source: str | None, header: VcfHeader | None = None
+                    ) -> pd.DataFrame:
+    """Columns consequence, gene, genes (tuple), protein_change, severity, impact per row.
+
+    `table` has CHROM POS REF ALT and the `source` INFO column (strings or NA).
+    """
+    if source is None or source not in table:
+        codes, parsed = np.zeros(len(table), dtype=np.intp), [UNKNOWN]
+    elif source in ("CSQ", "ANN"):
+        names = layout(header, source)
+        index = tuple(names.index(f) if f in names else -1 for f in _FIELDS[source])
+        keys = pd.MultiIndex.from_arrays(
+            [table[c].fillna("").astype(str) for c in (source, "REF", "ALT")])
+        codes, uniques = keys.factorize()
+        parsed = [parse_delimited(v, r, a, index, source == "CSQ") for v, r, a in uniques]
+    else:
+        codes, uniques = pd.factorize(table[source].fillna("").astype(str))
+        parse = parse_bcsq if source == "BCSQ" else parse_genes
+        parsed = [parse(value) for value in uniques]
+
+    out = pd.DataFrame(index=table.index)
+    for i, name in enumerate(Summary._fields):
+        array = np.empty(len(parsed) or 1, dtype=object)
+        array[: len(parsed)] = [p[i] for p in parsed]
+        out[name] = array[codes]
+    out["severity"] = out["severity"].astype(int)
+    return out
 
 
 def annotate_bcsq(column: pd.Series) -> pd.DataFrame:
-    """Columns consequence, gene, genes (tuple), protein_change, severity, impact per row."""
-    cat = column.fillna("").astype(str).astype("category")
-    parsed = [parse_bcsq(value) for value in cat.cat.categories]
-    codes = cat.cat.codes.to_numpy()
-
-    def take(values: list) -> np.ndarray:
-        array = np.empty(len(values) or 1, dtype=object)
-        array[: len(values)] = values
-        return array[codes]
-
-    out = pd.DataFrame(index=column.index)
-    out["consequence"] = take([p[0] for p in parsed])
-    out["gene"] = take([p[1] for p in parsed])
-    out["genes"] = take([p[2] for p in parsed])
-    out["protein_change"] = take([p[3] for p in parsed])
-    out["severity"] = take([severity(p[0]) if p[0] else UNKNOWN_RANK for p in parsed]).astype(int)
-    out["impact"] = take([impact(p[0]) if p[0] else "MODIFIER" for p in parsed])
-    return out
+    """`gene_annotation` of a bcftools csq `BCSQ` column (kept for existing callers)."""
+    return gene_annotation(column.rename("BCSQ").to_frame(), "BCSQ")

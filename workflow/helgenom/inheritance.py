@@ -5,12 +5,15 @@ XD_dn, plus MT (maternal, mitochondrial). Rules, per family:
 
 - Affected individuals must carry the variant as the model says (no-calls do not exclude),
   unaffected individuals must not (no-calls do not exclude).
-- `_dn` means the variant (or, for AR_hom_dn, one allele) is absent from both called parents
-  of an affected carrier; without both parents in the pedigree a variant is never de novo.
-- Compound heterozygotes are phased by parental origin. A pair is rejected when both alleles
-  come from the same parent, when both are de novo (two de novo hits in one gene are reported
-  as AD_dn each, not AR_comp), or when an unaffected member carries both without phase
-  showing them in cis. A parent no-call leaves the origin unknown: the pair is kept, unphased.
+- Origins (`origins`): a parent in the pedigree called hom-ref did not pass the allele on; a
+  parent who is a no-call or absent from the pedigree may have. `_dn` means no parent in the
+  pedigree carries it (so a singleton is never de novo, a duo child may be). For AR_hom, a
+  hom-ref or no-call parent (or a missing one in a duo) makes AR_hom_dn possible.
+- Compound heterozygotes are phased by those origins. A pair is rejected when both alleles
+  must come from the same parent, when both are de novo (two de novo hits in one gene are
+  reported as AD_dn each, not AR_comp), or when an unaffected member carries both without
+  phase showing them in cis. A parent no-call leaves the origin open: the pair is kept,
+  unphased (GENMOD drops such compounds).
 """
 
 from __future__ import annotations
@@ -29,9 +32,8 @@ MODELS = ("AD", "AD_dn", "AR_hom", "AR_hom_dn", "AR_comp", "AR_comp_dn",
 # Chromosome classes.
 AUTOSOMAL, XLINKED, YLINKED, MITO = 0, 1, 2, 3
 
-# Parental origin codes used for compound phasing.
-UNKNOWN, PATERNAL, MATERNAL, DE_NOVO, NOT_PATERNAL, NOT_MATERNAL = range(6)
-_SAME_PARENT = {PATERNAL, MATERNAL, NOT_PATERNAL, NOT_MATERNAL}
+# Possible origins of a child's allele, as a bit set (used to phase compound hets).
+PATERNAL, MATERNAL, DE_NOVO = 1, 2, 4
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,6 @@ class FamilyGenotypes:
         return [p.sample for p in self.family.parents(sample) if p is not None]
 
 
-def _denovo(fg: FamilyGenotypes, child: str, carries: np.ndarray) -> np.ndarray:
-    """Rows where `child` carries and both parents are in the pedigree, called hom-ref."""
-    parents = fg.parents(child)
-    if len(parents) < 2:
-        return np.zeros(fg.n, dtype=bool)
-    return carries & fg.all_of([fg.ref(p) for p in parents])
-
-
 def single_variant_models(fg: FamilyGenotypes, classes: np.ndarray,
                           reduced_penetrance: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Boolean arrays per model name (all models but the compound ones)."""
@@ -158,19 +152,33 @@ def single_variant_models(fg: FamilyGenotypes, classes: np.ndarray,
     ad = (auto & fg.all_of([fg.het(a) | fg.missing(a) for a in affected])
           & fg.any_of([fg.het(a) for a in affected])
           & (fg.all_of([~fg.carrier(u) for u in unaffected]) | rp))
-    ad_dn = [_denovo(fg, a, fg.het(a)) for a in affected]
-    ad_unknown = [fg.het(a) & fg.any_of([fg.missing(p) for p in fg.parents(a)])
-                  & ~fg.any_of([fg.carrier(p) for p in fg.parents(a)]) for a in affected]
-    models["AD_dn"] = ad & fg.any_of([d | u for d, u in zip(ad_dn, ad_unknown, strict=True)])
-    models["AD"] = ad & ~fg.any_of(ad_dn)
+    # Origin of each affected carrier's allele (see `origins`): de novo when no parent in the
+    # pedigree carries it; inherited unless every parent in the pedigree is called hom-ref.
+    rows = np.arange(fg.n)
+    ad_dn, ad_inherited = [], []
+    for a in affected:
+        orig = origins(fg, a, rows)
+        ad_dn.append(fg.het(a) & ((orig & DE_NOVO) > 0))
+        ad_inherited.append(fg.het(a) & ((orig & (PATERNAL | MATERNAL)) > 0))
+    het_affected = [fg.het(a) for a in affected]
+    models["AD_dn"] = ad & fg.any_of(ad_dn)
+    models["AD"] = ad & fg.all_of([i | ~h for i, h in zip(ad_inherited, het_affected,
+                                                           strict=True)])
 
     # Autosomal recessive homozygous: each parent of an affected must carry one copy.
     ar = (auto & fg.all_of([fg.hom(a) | fg.missing(a) for a in affected])
           & fg.any_of([fg.hom(a) for a in affected])
           & fg.all_of([~fg.hom(u) for u in unaffected]))
-    ar_dn = [fg.hom(a) & fg.any_of([fg.ref(p) for p in fg.parents(a)]) for a in affected]
+    # A parent called hom-ref makes one allele de novo (or the child UPD); a parent no-call
+    # leaves both readings open (as GENMOD does).
+    ar_dn = [fg.hom(a) & fg.any_of([fg.ref(p) | fg.missing(p) for p in fg.parents(a)]
+                                   + ([np.ones(fg.n, dtype=bool)]
+                                      if len(fg.parents(a)) == 1 else []))
+             for a in affected]
+    ar_not_inherited = [fg.hom(a) & fg.any_of([fg.ref(p) for p in fg.parents(a)])
+                        for a in affected]
     models["AR_hom_dn"] = ar & fg.any_of(ar_dn)
-    models["AR_hom"] = ar & ~fg.any_of(ar_dn)
+    models["AR_hom"] = ar & ~fg.any_of(ar_not_inherited)
 
     # X-linked: males are hemizygous; a son's X comes from his mother.
     def x_affected_ok(a: str, recessive: bool) -> np.ndarray:
@@ -178,8 +186,10 @@ def single_variant_models(fg: FamilyGenotypes, classes: np.ndarray,
             return fg.carrier(a) | fg.missing(a)
         return fg.hom(a) | fg.missing(a)
 
-    def x_unaffected_ok(u: str, recessive: bool) -> np.ndarray:
-        return ~fg.hom(u) if recessive and u not in males else ~fg.carrier(u)
+    # Unaffected females may be heterozygous under XD too (skewed X inactivation; GENMOD
+    # allows it); unaffected males must not carry.
+    def x_unaffected_ok(u: str) -> np.ndarray:
+        return ~fg.carrier(u) if u in males else ~fg.hom(u)
 
     def x_denovo(a: str, recessive: bool) -> np.ndarray:
         father, mother = fam.parents(a)
@@ -196,7 +206,7 @@ def single_variant_models(fg: FamilyGenotypes, classes: np.ndarray,
     for name, recessive in (("XR", True), ("XD", False)):
         pattern = (xlinked & fg.all_of([x_affected_ok(a, recessive) for a in affected])
                    & fg.any_of([x_affected_ok(a, recessive) & ~fg.missing(a) for a in affected])
-                   & fg.all_of([x_unaffected_ok(u, recessive) for u in unaffected]))
+                   & fg.all_of([x_unaffected_ok(u) for u in unaffected]))
         dn = fg.any_of([x_denovo(a, recessive) for a in affected])
         models[f"{name}_dn"] = pattern & dn
         models[name] = pattern & ~dn
@@ -223,32 +233,46 @@ def compound_candidates(fg: FamilyGenotypes, classes: np.ndarray) -> np.ndarray:
 
 
 def origins(fg: FamilyGenotypes, child: str, rows: np.ndarray) -> np.ndarray:
-    """Parental origin code of the child's allele at `rows` (see the module constants)."""
+    """Bit set of the possible origins of the child's allele at `rows`.
+
+    A parent in the pedigree who is called hom-ref cannot have passed it on; a parent who is a
+    no-call, or not in the pedigree, may have. De novo is possible only when the child has a
+    parent in the pedigree and no parent is a carrier.
+    """
     father, mother = fg.family.parents(child)
-    out = np.full(len(rows), UNKNOWN, dtype=np.int8)
-    if father and mother:
-        fc, fr = fg.carrier(father.sample)[rows], fg.ref(father.sample)[rows]
-        mc, mr = fg.carrier(mother.sample)[rows], fg.ref(mother.sample)[rows]
-        out[fc & mr] = PATERNAL
-        out[mc & fr] = MATERNAL
-        out[fr & mr] = DE_NOVO
-    elif father or mother:
-        parent = (father or mother).sample
-        carrier_code, other_code = (PATERNAL, NOT_PATERNAL) if father else (MATERNAL, NOT_MATERNAL)
-        out[fg.carrier(parent)[rows]] = carrier_code
-        out[fg.ref(parent)[rows]] = other_code
+    out = np.zeros(len(rows), dtype=np.int8)
+    carrier_parent = np.zeros(len(rows), dtype=bool)
+    for parent, bit in ((father, PATERNAL), (mother, MATERNAL)):
+        if parent is None:
+            out |= bit
+            continue
+        out[~fg.ref(parent.sample)[rows]] |= bit
+        carrier_parent |= fg.carrier(parent.sample)[rows]
+    if father or mother:
+        out[~carrier_parent] |= DE_NOVO
     return out
 
 
-def _compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairs of origins that can be in trans (broadcast over a[:, None], b[None, :])."""
-    same_parent = (a == b) & np.isin(a, list(_SAME_PARENT))
-    return ~same_parent & ~((a == DE_NOVO) & (b == DE_NOVO))
+def _pair_labels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inherited in trans possible, one-de-novo possible) for origin sets a[:, None], b[None, :].
+
+    Two alleles from the same parent are in cis; two de novo alleles are not called AR_comp.
+    """
+    def has(x: np.ndarray, bit: int) -> np.ndarray:
+        return (x & bit) > 0
+
+    a, b = a[:, None], b[None, :]
+    inherited = (has(a, PATERNAL) & has(b, MATERNAL)) | (has(a, MATERNAL) & has(b, PATERNAL))
+    parent_a = has(a, PATERNAL | MATERNAL)
+    parent_b = has(b, PATERNAL | MATERNAL)
+    de_novo = (has(a, DE_NOVO) & parent_b) | (has(b, DE_NOVO) & parent_a)
+    return inherited, de_novo
 
 
 def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
-                   ) -> tuple[dict[int, list[int]], set[int]]:
-    """Partners per row among candidate `rows`, grouped by gene, and rows with a de novo pair.
+                   ) -> tuple[dict[int, list[int]], set[int], set[int]]:
+    """Partners per row among candidate `rows`, grouped by gene; rows with an inherited pair
+    (AR_comp) and rows with a pair holding one de novo allele (AR_comp_dn).
 
     `genes` gives, per candidate row (same order as `rows`), a tuple of gene symbols. Work is
     linear in the number of candidates plus the pairs found inside each gene.
@@ -258,28 +282,36 @@ def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
     unaffected = [i.sample for i in fam.unaffected]
     long = pd.DataFrame({"row": rows, "gene": list(genes)}).explode("gene").dropna()
     partners: dict[int, list[int]] = {}
-    with_dn: set[int] = set()
+    inherited_rows: set[int] = set()
+    de_novo_rows: set[int] = set()
     for _, group in long.groupby("gene", sort=False):
         if len(group) < 2:
             continue
         idx = group["row"].to_numpy(dtype=np.int64)
         ok = ~np.eye(len(idx), dtype=bool)
-        dn = np.zeros_like(ok)
+        inherited = np.ones_like(ok)
+        de_novo = np.zeros_like(ok)
         for a in affected:
-            orig = origins(fg, a, idx)
-            het = fg.het(a)[idx] | fg.missing(a)[idx]
-            ok &= _compatible(orig[:, None], orig[None, :]) & het[:, None] & het[None, :]
-            dn |= (orig[:, None] == DE_NOVO) | (orig[None, :] == DE_NOVO)
+            het = fg.het(a)[idx]
+            both = het[:, None] & het[None, :]
+            inh, dn = _pair_labels(*(origins(fg, a, idx),) * 2)
+            missing = fg.missing(a)[idx]
+            ok &= (both & (inh | dn)) | missing[:, None] | missing[None, :]
+            inherited &= inh | ~both
+            de_novo |= dn & both
         for u in unaffected:
             carries = fg.carrier(u)[idx]
             both = carries[:, None] & carries[None, :]
             if fam.parents(u) != (None, None):
                 orig = origins(fg, u, idx)
-                cis = ~_compatible(orig[:, None], orig[None, :])
-                both &= ~cis
+                single = np.isin(orig, (PATERNAL, MATERNAL))
+                both &= ~(single[:, None] & (orig[:, None] == orig[None, :]))  # cis: healthy
             ok &= ~both
         for i, j in zip(*np.nonzero(ok), strict=True):
-            partners.setdefault(int(idx[i]), []).append(int(idx[j]))
-            if dn[i, j]:
-                with_dn.add(int(idx[i]))
-    return partners, with_dn
+            row = int(idx[i])
+            partners.setdefault(row, []).append(int(idx[j]))
+            if inherited[i, j]:
+                inherited_rows.add(row)
+            if de_novo[i, j]:
+                de_novo_rows.add(row)
+    return partners, inherited_rows, de_novo_rows

@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helgenom.consequence import annotate_bcsq
+from helgenom.consequence import (
+    annotation_fields,
+    annotation_source,
+    gene_annotation,
+    impact,
+    severity,
+)
 from helgenom.errors import InputError, Problem
 from helgenom.inheritance import (
     MODELS,
@@ -33,14 +39,15 @@ from helgenom.inheritance import (
 from helgenom.pedigree import Family, read_ped
 from helgenom.reference import Region
 from helgenom.scoring import CATEGORIES, score
-from helgenom.vcfio import Genotypes, read_header, read_variants
-
-CANDIDATE_COLUMNS = [
-    "rank", "family", "chrom", "pos", "ref", "alt", "gene", "consequence", "impact",
-    "protein_change", "population_af", "models", "compound_partners", "score",
-    *(f"score_{c}" for c in CATEGORIES), "score_normalized", "gates", "filter",
-]
-
+from helgenom.genes import read_gene_models, sv_gene_effects
+from helgenom.vcfio import (
+    Genotypes,
+    VcfHeader,
+    concat_variants,
+    read_header,
+    read_variants,
+    split_alleles_command,
+)
 
 @dataclass
 class RankOptions:
@@ -50,6 +57,22 @@ class RankOptions:
     chrx: str = "chrX"
     chry: str = "chrY"
     par: list[str] = field(default_factory=list)
+    sv: str | None = None  # SV VCF ranked with the small variants
+    gff3: str | None = None  # gene models for SV gene overlap
+    reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
+    panel: frozenset[str] = frozenset()
+    panel_mode: str = "boost"  # or "restrict"
+
+
+def match_contig(name: str, contigs: list[str]) -> str:
+    """`name` as the VCF spells it: chrX vs X (and chrM vs MT) mismatches are resolved."""
+    if not contigs or name in contigs:
+        return name
+    bare = name.removeprefix("chr")
+    for candidate in (bare, f"chr{bare}", *(("MT", "chrM") if bare in ("M", "MT") else ())):
+        if candidate in contigs:
+            return candidate
+    return name
 
 
 def variant_id(table: pd.DataFrame) -> pd.Series:
@@ -73,20 +96,35 @@ def _join_models(matrix: np.ndarray) -> np.ndarray:
     return np.array([names[b] for b in bits], dtype=object) if len(bits) else bits.astype(object)
 
 
+def _per_row_text(n: int, values: dict[int, str]) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    for row, text in values.items():
+        out[row] = text
+    return out
+
+
+def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
+    if not wanted:
+        return np.zeros(len(genes), dtype=bool)
+    return np.array([bool(wanted.intersection(g)) for g in genes], dtype=bool)
+
+
 def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
                 opts: RankOptions, have_population: bool) -> pd.DataFrame:
     """Models, scores and compound partners for every row, for one family."""
     members = [i.sample for i in family.members]
     fg = FamilyGenotypes(family, gts)
-    models = single_variant_models(fg, classes)
+    models = single_variant_models(fg, classes, _gene_mask(table["genes"],
+                                                           opts.reduced_penetrance))
     gates = gate_failures(members, gts, opts.gates)
-    af = pd.to_numeric(table[opts.af_tag], errors="coerce")
+    af = table["af"]
     rare = (af.isna() | (af <= opts.max_af)).to_numpy()
     in_gene = table["genes"].map(len).to_numpy() > 0
     candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & (gates == "") & in_gene)
-    partners, with_dn = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
-    for row in partners:
-        models["AR_comp_dn" if row in with_dn else "AR_comp"][row] = True
+    partners, inherited, de_novo = compound_pairs(fg, candidates,
+                                                  table["genes"].iloc[candidates])
+    models["AR_comp"][list(inherited)] = True
+    models["AR_comp_dn"][list(de_novo)] = True
     matrix = np.column_stack([models[m] for m in MODELS])
     out = pd.DataFrame(index=table.index)
     out["models"] = _join_models(matrix)
@@ -100,40 +138,48 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     scored = table[["impact", "FILTER"]].assign(
         af=af, has_model=single.any(axis=1) | comp_ok, gates=gates)
     out = out.join(score(scored, have_population))
-    ids = variant_id(table).to_numpy()
-    out["partners"] = [
-        ",".join(ids[p] for p in partners.get(row, [])) for row in range(len(table))
-    ]
-    out["compounds_info"] = [
-        "|".join(f"{ids[p]}>{out['score'].iat[p]}" for p in partners.get(row, []))
-        for row in range(len(table))
-    ]
-    out["is_candidate"] = matrix.any(axis=1) & rare
+    ids = table["variant_id"].to_numpy()
+    scores = out["score"].to_numpy()
+    out["partners"] = _per_row_text(len(table), {
+        row: ",".join(ids[p] for p in rows) for row, rows in partners.items()})
+    out["compounds_info"] = _per_row_text(len(table), {
+        row: "|".join(f"{ids[p]}>{scores[p]}" for p in rows) for row, rows in partners.items()})
+    candidate = matrix.any(axis=1) & rare
+    in_panel = _gene_mask(table["genes"], opts.panel)
+    if opts.panel and opts.panel_mode == "restrict":
+        candidate &= in_panel
+    out["in_panel"] = in_panel
+    out["is_candidate"] = candidate
     return out
 
 
-def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame
-                   ) -> pd.DataFrame:
+def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
+                   opts: RankOptions) -> pd.DataFrame:
     rows = np.flatnonzero(result["is_candidate"].to_numpy())
     sub, res = table.iloc[rows], result.iloc[rows]
     out = pd.DataFrame({
-        "family": family.id, "chrom": sub["CHROM"], "pos": sub["POS"], "ref": sub["REF"],
-        "alt": sub["ALT"], "gene": sub["gene"], "consequence": sub["consequence"],
-        "impact": sub["impact"], "protein_change": sub["protein_change"],
-        "population_af": sub["af"], "models": res["models"],
-        "compound_partners": res["partners"], "score": res["score"],
+        "family": family.id, "chrom": sub["CHROM"], "pos": sub["POS"], "end": sub["END"],
+        "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"], "gene": sub["gene"],
+        "consequence": sub["consequence"], "impact": sub["impact"],
+        "protein_change": sub["protein_change"], "population_af": sub["af"],
+        "models": res["models"], "compound_partners": res["partners"], "score": res["score"],
         **{f"score_{c}": res[c] for c in CATEGORIES},
         "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
-        "filter": sub["FILTER"], "_severity": sub["severity"],
+        "filter": sub["FILTER"], "in_panel": res["in_panel"], "_severity": sub["severity"],
     })
+    if not opts.panel:
+        out = out.drop(columns="in_panel")
     for member in family.members:
         s = member.sample
         out[f"{s}_GT"] = genotype_strings(gts, s)[rows]
         out[f"{s}_DP"] = pd.array(np.round(gts.depth(s)[rows]), dtype="Int64")
         out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
         out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
-    out = out.sort_values(["score", "_severity", "chrom", "pos"],
-                          ascending=[False, True, True, True], kind="stable")
+    sort_keys = ["score", "_severity", "chrom", "pos"]
+    ascending = [False, True, True, True]
+    if opts.panel and opts.panel_mode == "boost":
+        sort_keys, ascending = ["in_panel", *sort_keys], [False, *ascending]
+    out = out.sort_values(sort_keys, ascending=ascending, kind="stable")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out["gates"] = out["gates"].replace("", "PASS")
     return out.drop(columns="_severity")
@@ -154,7 +200,7 @@ INFO_HEADER = "".join(
 
 
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
-              out: Path) -> None:
+              out: Path, header: VcfHeader) -> None:
     """Annotate the (allele-split) input with the per-family fields via bcftools annotate."""
     ann = table[["CHROM", "POS", "REF", "ALT"]].copy()
 
@@ -173,19 +219,21 @@ def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFr
     ann["RankScore"] = per_family("score", skip_empty=False)
     for res in results.values():
         res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
-        res["rank_result"] = res[list(CATEGORIES)].astype(str).agg("|".join, axis=1)
+        res["rank_result"] = res[CATEGORIES[0]].astype(str)
+        for category in CATEGORIES[1:]:
+            res["rank_result"] += "|" + res[category].astype(str)
     ann["RankScoreNormalized"] = per_family("score_normalized_text", skip_empty=False)
     ann["RankResult"] = per_family("rank_result", skip_empty=False)
     with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp:
         tsv = Path(tmp) / "annotation.tsv"
         ann.to_csv(tsv, sep="\t", header=False, index=False)
-        header = Path(tmp) / "header.txt"
-        header.write_text(INFO_HEADER)
+        info_header = Path(tmp) / "info-header.txt"
+        info_header.write_text(INFO_HEADER)
         columns = "CHROM,POS,REF,ALT,INFO/GeneticModels,INFO/Compounds,INFO/RankScore," \
                   "INFO/RankScoreNormalized,INFO/RankResult"
         steps = [
             f"bgzip -f {tsv} && tabix -f -s1 -b2 -e2 {tsv}.gz",
-            f"bcftools norm -m -any -Ou {vcf} | bcftools annotate -a {tsv}.gz -h {header}"
+            f"{split_alleles_command(vcf, header, Path(tmp))} | bcftools annotate -a {tsv}.gz -h {info_header}"
             f" -c {columns} -Oz -o {out}.tmp.vcf.gz",
             f"bcftools index -t -f {out}.tmp.vcf.gz",
         ]
@@ -195,10 +243,9 @@ def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFr
     Path(f"{out}.tmp.vcf.gz").replace(out)
 
 
-def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd.DataFrame:
-    """Rank every family of `ped` in `vcf`; write PREFIX.vcf.gz and PREFIX.candidates.tsv."""
-    families = read_ped(ped)
-    header = read_header(vcf)
+def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
+                   ped: Path | str) -> list[str]:
+    """PED members absent from the VCF are errors; VCF samples outside the PED, warnings."""
     problems = [
         Problem(str(ped), 0, "individual_id", member.sample,
                 f"family {fam.id}: sample not in {vcf} (it has {', '.join(header.samples)})")
@@ -207,36 +254,103 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     ]
     if problems:
         raise InputError(problems)
-    if "BCSQ" not in header.info:
-        print(f"warning: {vcf} has no INFO/BCSQ (bcftools csq): genes and consequences are "
-              "unknown, no compound heterozygotes can be formed", file=sys.stderr)
-    for tag in ("GQ", "AD"):
-        if tag not in header.format:
-            print(f"warning: {vcf} has no FORMAT/{tag}: the gates that need it are skipped",
-                  file=sys.stderr)
+    if not any(fam.affected for fam in families.values()):
+        raise InputError([Problem(str(ped), 0, "phenotype", "",
+                                  "no family has an affected individual: nothing to rank")])
+    known = {m.sample for fam in families.values() for m in fam.members}
+    extra = [s for s in header.samples if s not in known]
+    return [f"{vcf}: {len(extra)} sample(s) not in {ped} are ignored: {', '.join(extra[:10])}"
+            ] if extra else []
+
+
+def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
+                        opts: RankOptions) -> tuple[pd.DataFrame, Genotypes]:
+    source = annotation_source(header)
+    table, gts = read_variants(vcf, samples, [*annotation_fields(source), opts.af_tag], header)
+    table = table.join(gene_annotation(table, source, header))
+    table["END"] = table["POS"] + table["REF"].str.len() - 1
+    same_length = table["REF"].str.len() == table["ALT"].str.len()
+    table["kind"] = np.where(same_length, "SNV", "INDEL")
+    return table, gts
+
+
+def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOptions
+                             ) -> tuple[pd.DataFrame, Genotypes]:
+    header = read_header(vcf)
+    missing = [s for s in samples if s not in header.samples]
+    if missing:
+        raise InputError([Problem(str(vcf), 0, "sample", s, "PED sample not in the SV VCF")
+                          for s in missing])
+    table, gts = read_variants(vcf, samples, ["SVTYPE", "END", opts.af_tag], header)
+    table["END"] = pd.to_numeric(table["END"], errors="coerce").fillna(table["POS"]).astype(int)
+    if not opts.gff3:
+        raise InputError([Problem(str(vcf), 0, "--gff3", "", "ranking SVs needs gene models")])
+    effects = sv_gene_effects(table["CHROM"], table["POS"], table["END"], table["SVTYPE"],
+                              read_gene_models(opts.gff3))
+    table = table.join(effects)
+    table["protein_change"] = ""
+    table["severity"] = table["consequence"].map(severity)
+    table["impact"] = table["consequence"].map(impact)
+    table["kind"] = "SV"
+    return table, gts
+
+
+def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd.DataFrame:
+    """Rank every family of `ped` in `vcf` (and `opts.sv`); write PREFIX.vcf.gz
+    (PREFIX.sv.vcf.gz) and PREFIX.candidates.tsv."""
+    families = read_ped(ped)
+    header = read_header(vcf)
+    notes = _check_samples(families, header, vcf, ped)
+    if annotation_source(header) is None:
+        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
+                     "consequences are unknown and no compound heterozygotes can be formed")
+    notes += [f"{vcf} has no FORMAT/{tag}: the gates that need it are skipped"
+              for tag in ("GQ", "AD") if tag not in header.format]
     have_population = opts.af_tag in header.info
     if not have_population:
-        print(f"warning: {vcf} has no INFO/{opts.af_tag}: population frequency is not scored",
-              file=sys.stderr)
+        notes.append(f"{vcf} has no INFO/{opts.af_tag}: population frequency is not scored")
     samples = [m.sample for fam in families.values() for m in fam.members]
-    table, gts = read_variants(vcf, samples, ["BCSQ", opts.af_tag], header)
-    table = table.join(annotate_bcsq(table["BCSQ"]))
+    parts = [load_small_variants(vcf, header, samples, opts)]
+    if opts.sv:
+        parts.append(load_structural_variants(opts.sv, samples, opts))
+    table, gts = concat_variants(parts)
+    # chrX vs X: the sex chromosomes and PARs as this VCF names them.
+    contigs = list(dict.fromkeys([*header.contigs, *table["CHROM"].unique()]))
+    opts.chrx, opts.chry = match_contig(opts.chrx, contigs), match_contig(opts.chry, contigs)
+    par = [Region.parse(p) for p in opts.par]
+    par = [(match_contig(r.chrom, contigs), r.start, r.end) for r in par]
     table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
-    par = [(r.chrom, r.start, r.end) for r in map(Region.parse, opts.par)]
+    table["variant_id"] = variant_id(table)
     classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
     results = {fam.id: rank_family(fam, table, gts, classes, opts, have_population)
-               for fam in families.values()}
+               for fam in families.values() if fam.affected}
     candidates = pd.concat(
-        [candidate_rows(fam, table, gts, results[fam.id]) for fam in families.values()],
+        [candidate_rows(families[fam], table, gts, res, opts) for fam, res in results.items()],
         ignore_index=True,
     )
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
     out_tsv = Path(f"{prefix}.candidates.tsv")
     out_tsv.parent.mkdir(parents=True, exist_ok=True)
-    write_vcf(vcf, table, results, Path(f"{prefix}.vcf.gz"))
+    is_sv = (table["kind"] == "SV").to_numpy()
+    write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
+              Path(f"{prefix}.vcf.gz"), header)
+    if opts.sv:
+        write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
+                  Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv))
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
     candidates.to_csv(tmp_tsv, sep="\t", index=False, na_rep=".")
     tmp_tsv.replace(out_tsv)
     return candidates
+
+
+def read_gene_list(path: str | None) -> frozenset[str]:
+    """Gene symbols, one per line (first column; '#' comments and blank lines skipped)."""
+    if not path:
+        return frozenset()
+    with open(path) as handle:
+        return frozenset(line.split()[0] for line in handle
+                         if line.strip() and not line.startswith("#"))
 
 
 def _rank_cmd(args: argparse.Namespace) -> int:
@@ -244,7 +358,9 @@ def _rank_cmd(args: argparse.Namespace) -> int:
                      if f.name != "enabled" and getattr(args, f.name, None) is not None},
                   enabled=not args.no_gates)
     opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
-                       chry=args.chry, par=args.par)
+                       chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
+                       reduced_penetrance=read_gene_list(args.reduced_penetrance),
+                       panel=read_gene_list(args.panel), panel_mode=args.panel_mode)
     try:
         candidates = rank(args.vcf, args.ped, args.out, opts)
     except InputError as error:
@@ -262,6 +378,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--vcf", required=True, help="joint VCF/BCF (bcftools csq annotated)")
     parser.add_argument("--ped", required=True, help="PED file: one or many families")
     parser.add_argument("--out", required=True, help="output prefix")
+    parser.add_argument("--sv", help="SV VCF of the same samples, ranked with the small variants")
+    parser.add_argument("--gff3", help="gene models (GFF3) for SV gene overlap (with --sv)")
+    parser.add_argument("--reduced-penetrance", metavar="GENES",
+                        help="genes (one per line) where AD allows unaffected carriers")
+    parser.add_argument("--panel", metavar="GENES", help="gene panel (one symbol per line)")
+    parser.add_argument("--panel-mode", choices=("boost", "restrict"), default="boost",
+                        help="panel genes first (boost) or only panel genes (restrict)")
     parser.add_argument("--af-tag", default="GNOMADAF", help="INFO tag with population AF")
     parser.add_argument("--max-af", type=float, default=0.01,
                         help="population AF above which a variant is not a candidate")

@@ -20,15 +20,18 @@ per-category scores (what `genmod score --rank_results` writes as RankResult), `
 - Categories aggregate plugin scores and plugin min/max with min, max or sum; an unknown key
   such as `category_aggregate` is ignored and the category aggregates with min.
 
+Where GENMOD stops with an error we go on: a score outside its plugin's min/max (a number
+outside all bins scores 0 even if every rule scores above 0), a CSQ transcript shorter than
+the csq_key column (that cell is empty), a flag plugin whose reported score is 0.
+
 Scoring is per family, unlike GENMOD: in GeneticModels, ModelScore, Compounds and plugins with
 `family_level = true`, `FAM1:value,FAM2:value` is reduced to the requested family's value.
 GENMOD reads the whole entry, so it also sees other families' models and reads a numeric
-family id (`ModelScore=1:55`) as a score.
+family id (`ModelScore=1:55`) as a score; `score(records, family=None)` does the same.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import re
@@ -239,13 +242,14 @@ class RankModel:
         return list(dict.fromkeys(p.info_key for p in self.plugins.values()
                                   if p.field == "INFO" and p.info_key))
 
-    def score(self, records: pd.DataFrame, family: str,
+    def score(self, records: pd.DataFrame, family: str | None,
               csq_format: Sequence[str] | None = None) -> pd.DataFrame:
         """Category scores, RankScore (float) and RankScoreNormalized for `family`.
 
         `records` holds CHROM, POS, REF, ALT, FILTER (and ID/QUAL if a plugin reads them) and a
         column per key of `info_keys()`: VCF strings, missing as NA, flags as True/NA.
         `csq_format` is the CSQ `Format:` column list; needed when a number is read from CSQ.
+        `family=None` reads `FAM:value` entries whole, all families, exactly as GENMOD does.
         """
         missing = [c for c in dict.fromkeys(p.column for p in self.plugins.values())
                    if c not in records.columns]
@@ -320,8 +324,8 @@ def _split(text: str, separators: Sequence[str]) -> list[str]:
     for sep in separators:
         if len(pieces) > 1:
             pieces = [part for piece in pieces for part in piece.split(sep)]
-        elif sep in text:
-            pieces = text.split(sep)
+        elif sep in pieces[0]:
+            pieces = pieces[0].split(sep)
     return pieces
 
 
@@ -338,15 +342,16 @@ def _reader(plugin: Plugin, separators: Sequence[str], cache: bool = False
     plain = all(not all(_in_number(c) for c in sep) for sep in separators)
     parsed: dict[str, list[float | int]] = {}
 
+    def number(piece: str) -> float | int | None:
+        try:
+            return cast(piece)
+        except ValueError:
+            return None
+
     def parse(text: str) -> list[float | int]:
-        if plain:  # a string that parses whole holds no separator: it is the one piece
-            with contextlib.suppress(ValueError):
-                return [cast(text)]
-        typed = []
-        for piece in _split(text, separators):
-            with contextlib.suppress(ValueError):
-                typed.append(cast(piece))
-        return typed
+        if plain and (whole := number(text)) is not None:
+            return [whole]  # a string that parses whole holds no separator: the one piece
+        return [v for v in map(number, _split(text, separators)) if v is not None]
 
     def read(texts: Sequence[str]) -> float | int | None:
         typed: list[float | int] = []

@@ -7,9 +7,11 @@ bi-allelic rows. Genotypes are coded per sample as int8: -1 no-call, 0 hom-ref, 
 
 from __future__ import annotations
 
-import io
+import gzip
 import re
+import shlex
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,9 @@ class VcfHeader:
     format: dict[str, str] = field(default_factory=dict)
     contigs: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    # Header lines the file lacks but its records use (hand-made fixtures, some old tools):
+    # added on the fly so that bcftools can stream it as BCF.
+    fixes: list[str] = field(default_factory=list)
 
 
 def run_text(cmd: list[str]) -> str:
@@ -36,8 +41,32 @@ def run_text(cmd: list[str]) -> str:
     return proc.stdout
 
 
+def _header_text(path: Path | str) -> str:
+    """The header as written in the file (bcftools view -h adds contigs it has seen)."""
+    with open(path, "rb") as probe:
+        magic = probe.read(4)
+    if magic[:2] == b"\x1f\x8b":  # gzip/BGZF: BCF is BGZF too, and starts with 'BCF'
+        with gzip.open(path, "rb") as handle:
+            if handle.read(3) == b"BCF":
+                return run_text(["bcftools", "view", "-h", str(path)])
+    elif magic[:3] == b"BCF":
+        return run_text(["bcftools", "view", "-h", str(path)])
+    opener = gzip.open if magic[:2] == b"\x1f\x8b" else open
+    lines = []
+    with opener(path, "rt") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            lines.append(line)
+            if line.startswith("#CHROM"):
+                break
+    return "".join(lines)
+
+
 def read_header(path: Path | str) -> VcfHeader:
-    text = run_text(["bcftools", "view", "-h", str(path)])
+    if not Path(path).is_file():
+        raise InputError([Problem(str(path), 0, "", "", "file not found")])
+    text = _header_text(path)
     header = VcfHeader(samples=[])
     for line in text.splitlines():
         header.lines.append(line)
@@ -53,7 +82,31 @@ def read_header(path: Path | str) -> VcfHeader:
                 header.contigs.append(ident.group(1))
         elif line.startswith("#CHROM"):
             header.samples = line.rstrip("\n").split("\t")[9:]
+    for tag, definition in STANDARD_FORMAT.items():
+        if tag not in header.format:
+            header.fixes.append(f"##FORMAT=<ID={tag},{definition}>")
+            header.format[tag] = definition.split("Type=")[1].split(",")[0]
     return header
+
+
+STANDARD_FORMAT = {  # VCF 4.3 reserved FORMAT keys the reader uses
+    "GT": 'Number=1,Type=String,Description="Genotype"',
+    "GQ": 'Number=1,Type=Integer,Description="Conditional genotype quality"',
+    "AD": 'Number=R,Type=Integer,Description="Read depth for each allele"',
+}
+
+
+def split_alleles_command(path: Path | str, header: VcfHeader, workdir: Path) -> str:
+    """Shell pipeline printing `path` as uncompressed BCF with one ALT allele per record."""
+    source = shlex.quote(str(path))
+    if header.fixes:
+        full = workdir / "header.txt"
+        meta = [line for line in header.lines if line.startswith("##")]
+        column_line = next(line for line in header.lines if line.startswith("#CHROM"))
+        full.write_text("\n".join([*meta, *header.fixes, column_line]) + "\n")
+        return (f"bcftools reheader -h {shlex.quote(str(full))} {source}"
+                f" | bcftools norm -m -any -Ou -")
+    return f"bcftools norm -m -any -Ou {source}"
 
 
 # Every distinct GT string is decoded once; columns are mapped through the table.
@@ -95,6 +148,46 @@ class Genotypes:
             return np.where(depth > 0, self.alt_depth[sample] / depth, np.nan)
 
 
+UNDECLARED_CONTIG = re.compile(r"Contig '([^']+)' is not defined in the header")
+
+
+def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
+                 columns: list[str]) -> pd.DataFrame | None:
+    """Split alleles and query; None when records use contigs the header does not declare
+    (they are then added to `header.fixes`, so that the caller can run it again)."""
+    dtypes = {c: str for c in columns}
+    dtypes["POS"] = "int64"
+    with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp:
+        command = (f"{split_alleles_command(path, header, Path(tmp))} | bcftools query"
+                   f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)} -")
+        errors = Path(tmp) / "stderr.txt"
+        with errors.open("wb") as err:
+            proc = subprocess.Popen(["bash", "-o", "pipefail", "-c", command],
+                                    stdout=subprocess.PIPE, stderr=err)
+            assert proc.stdout is not None
+            try:
+                table = pd.read_csv(proc.stdout, sep="\t", header=None, names=columns,
+                                    dtype=dtypes, na_values=["."], keep_default_na=False,
+                                    engine="c")
+            except pd.errors.EmptyDataError:
+                table = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+            finally:
+                proc.stdout.close()
+        status = proc.wait()
+        messages = errors.read_text(errors="replace")
+    undeclared = [n for n in dict.fromkeys(UNDECLARED_CONTIG.findall(messages))
+                  if n not in header.contigs]
+    if undeclared:
+        header.contigs += undeclared
+        header.fixes += [f"##contig=<ID={name}>" for name in undeclared]
+        return None
+    if status != 0:
+        last = messages.strip().splitlines()[-1:]
+        raise InputError([Problem(str(path), 0, "", "",
+                                  f"bcftools could not read it: {' '.join(last)}")])
+    return table
+
+
 def read_variants(
     path: Path | str,
     samples: list[str],
@@ -116,23 +209,11 @@ def read_variants(
     fmt += "[\t" + "\t".join(f"%{tag}" for tag in per_sample) + "]\n"
     columns = ["CHROM", "POS", "REF", "ALT", "QUAL", "FILTER", *info_present]
     columns += [f"{s}\t{tag}" for s in samples for tag in per_sample]
-    norm = subprocess.Popen(["bcftools", "norm", "-m", "-any", "-Ou", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    query = subprocess.Popen(
-        ["bcftools", "query", "-s", ",".join(samples), "-f", fmt, "-"],
-        stdin=norm.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    assert norm.stdout is not None
-    norm.stdout.close()
-    out, err = query.communicate()
-    norm_err = norm.stderr.read() if norm.stderr else b""
-    if norm.wait() != 0 or query.returncode != 0:
-        message = (norm_err or err).decode(errors="replace").strip().splitlines()[-1:]
-        raise InputError([Problem(str(path), 0, "", "", f"bcftools could not read it: {message}")])
-    dtypes = {c: str for c in columns}
-    dtypes["POS"] = "int64"
-    table = pd.read_csv(io.BytesIO(out), sep="\t", header=None, names=columns, dtype=dtypes,
-                        na_values=["."], keep_default_na=False, engine="c")
+    table = _query_table(path, header, samples, fmt, columns)
+    if table is None:
+        table = _query_table(path, header, samples, fmt, columns)
+    if table is None:
+        raise InputError([Problem(str(path), 0, "##contig", "", "undeclared contigs")])
     for name in info_fields:
         if name not in table:
             table[name] = pd.NA
@@ -154,3 +235,19 @@ def _numeric(column: pd.Series | None, n: int) -> np.ndarray:
     if column is None:
         return np.full(n, np.nan)
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def concat_variants(parts: list[tuple[pd.DataFrame, Genotypes]]) -> tuple[pd.DataFrame, Genotypes]:
+    """Stack variant tables (e.g. small variants and SVs) and their genotypes row-wise."""
+    if len(parts) == 1:
+        table, gts = parts[0]
+        return table.reset_index(drop=True), gts
+    table = pd.concat([p[0] for p in parts], ignore_index=True)
+    first = parts[0][1]
+    gts = Genotypes(
+        *(
+            {s: np.concatenate([getattr(p[1], name)[s] for p in parts]) for s in first.gt}
+            for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")
+        )
+    )
+    return table, gts
