@@ -9,6 +9,7 @@ per family, best first, with the per-category score breakdown and every member's
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from helgenom.consequence import (
     severity,
 )
 from helgenom.errors import InputError, Problem
+from helgenom.genes import read_gene_models, sv_gene_effects
 from helgenom.inheritance import (
     MODELS,
     FamilyGenotypes,
@@ -39,7 +41,6 @@ from helgenom.inheritance import (
 from helgenom.pedigree import Family, read_ped
 from helgenom.reference import Region
 from helgenom.scoring import CATEGORIES, score
-from helgenom.genes import read_gene_models, sv_gene_effects
 from helgenom.vcfio import (
     Genotypes,
     VcfHeader,
@@ -48,6 +49,7 @@ from helgenom.vcfio import (
     read_variants,
     split_alleles_command,
 )
+
 
 @dataclass
 class RankOptions:
@@ -229,13 +231,14 @@ def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFr
         ann.to_csv(tsv, sep="\t", header=False, index=False)
         info_header = Path(tmp) / "info-header.txt"
         info_header.write_text(INFO_HEADER)
-        columns = "CHROM,POS,REF,ALT,INFO/GeneticModels,INFO/Compounds,INFO/RankScore," \
-                  "INFO/RankScoreNormalized,INFO/RankResult"
+        columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
+        q = shlex.quote
+        ann_gz, tmp_out = q(f"{tsv}.gz"), q(f"{out}.tmp.vcf.gz")
         steps = [
-            f"bgzip -f {tsv} && tabix -f -s1 -b2 -e2 {tsv}.gz",
-            f"{split_alleles_command(vcf, header, Path(tmp))} | bcftools annotate -a {tsv}.gz -h {info_header}"
-            f" -c {columns} -Oz -o {out}.tmp.vcf.gz",
-            f"bcftools index -t -f {out}.tmp.vcf.gz",
+            f"bgzip -f {q(str(tsv))} && tabix -f -s1 -b2 -e2 {ann_gz}",
+            f"{split_alleles_command(vcf, header, Path(tmp))} | bcftools annotate -a {ann_gz}"
+            f" -h {q(str(info_header))} -c {columns} -Oz -o {tmp_out}",
+            f"bcftools index -t -f {tmp_out}",
         ]
         for step in steps:
             subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
