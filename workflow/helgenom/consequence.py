@@ -234,32 +234,47 @@ def annotation_fields(source: str | None) -> list[str]:
     return [source] if source else []
 
 
+def _distinct(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Per-row codes of the distinct value combinations of `columns` (NA as ''), and those."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        part, uniques = pd.factorize(column)  # NA -> -1
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part + 1)
+    _, first = np.unique(codes, return_index=True)
+    values = [column.iloc[first].fillna("").astype(str).tolist() for column in columns]
+    return codes, list(zip(*values, strict=True))
+
+
 def gene_annotation(table: pd.DataFrame, source: str | None, header: VcfHeader | None = None
                     ) -> pd.DataFrame:
     """Columns consequence, gene, genes (tuple), protein_change, severity, impact per row.
 
     `table` has CHROM POS REF ALT and the `source` INFO column (strings or NA).
     """
+    parsed: list[Summary]
     if source is None or source not in table:
-        codes, parsed = np.zeros(len(table), dtype=np.intp), [UNKNOWN]
+        codes, parsed = np.zeros(len(table), dtype=np.int64), [UNKNOWN]
     elif source in ("CSQ", "ANN"):
         names = layout(header, source)
         index = tuple(names.index(f) if f in names else -1 for f in _FIELDS[source])
-        keys = pd.MultiIndex.from_arrays(
-            [table[c].fillna("").astype(str) for c in (source, "REF", "ALT")])
-        codes, uniques = keys.factorize()
-        parsed = [parse_delimited(v, r, a, index, source == "CSQ") for v, r, a in uniques]
+        codes, keys = _distinct([table[source], table["REF"], table["ALT"]])
+        parsed = [parse_delimited(v, r, a, index, source == "CSQ") for v, r, a in keys]
     else:
-        codes, uniques = pd.factorize(table[source].fillna("").astype(str))
+        codes, keys = _distinct([table[source]])
         parse = parse_bcsq if source == "BCSQ" else parse_genes
-        parsed = [parse(value) for value in uniques]
+        parsed = [parse(value) for (value,) in keys]
 
     out = pd.DataFrame(index=table.index)
     for i, name in enumerate(Summary._fields):
-        array = np.empty(len(parsed) or 1, dtype=object)
-        array[: len(parsed)] = [p[i] for p in parsed]
-        out[name] = array[codes]
-    out["severity"] = out["severity"].astype(int)
+        values = [p[i] for p in parsed]
+        if name == "genes":
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            out[name] = array[codes]
+        elif name == "severity":
+            out[name] = np.array(values, dtype=np.int64)[codes]
+        else:
+            out[name] = pd.array(values, dtype="str").take(codes)
     return out
 
 

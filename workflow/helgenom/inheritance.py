@@ -9,7 +9,8 @@ XD_dn, plus MT (maternal, mitochondrial). Rules, per family:
   parent who is a no-call or absent from the pedigree may have. `_dn` means no parent in the
   pedigree carries it (so a singleton is never de novo, a duo child may be). For AR_hom, a
   hom-ref or no-call parent (or a missing one in a duo) makes AR_hom_dn possible.
-- Compound heterozygotes are phased by those origins. A pair is rejected when both alleles
+- Compound heterozygotes are phased by those origins (an allele both parents carry cannot
+  be phased and is not paired, as in GENMOD and slivar). A pair is rejected when both alleles
   must come from the same parent, when both are de novo (two de novo hits in one gene are
   reported as AD_dn each, not AR_comp), or when an unaffected member carries both without
   phase showing them in cis. A parent no-call leaves the origin open: the pair is kept,
@@ -253,6 +254,16 @@ def origins(fg: FamilyGenotypes, child: str, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def phaseable_origins(fg: FamilyGenotypes, child: str, rows: np.ndarray) -> np.ndarray:
+    """`origins` for compound pairing: an allele both parents carry cannot be phased, so (as
+    in GENMOD and slivar) it gets the empty set and pairs with nothing in this child."""
+    out = origins(fg, child, rows)
+    father, mother = fg.family.parents(child)
+    if father and mother:
+        out[fg.carrier(father.sample)[rows] & fg.carrier(mother.sample)[rows]] = 0
+    return out
+
+
 def _pair_labels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(inherited in trans possible, one-de-novo possible) for origin sets a[:, None], b[None, :].
 
@@ -294,7 +305,7 @@ def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
         for a in affected:
             het = fg.het(a)[idx]
             both = het[:, None] & het[None, :]
-            inh, dn = _pair_labels(*(origins(fg, a, idx),) * 2)
+            inh, dn = _pair_labels(*(phaseable_origins(fg, a, idx),) * 2)
             missing = fg.missing(a)[idx]
             ok &= (both & (inh | dn)) | missing[:, None] | missing[None, :]
             inherited &= inh | ~both

@@ -191,7 +191,8 @@ def write_ped(family: Family, path: Path | str) -> None:
 
 
 def read_ped(path: Path | str) -> dict[str, Family]:
-    """Read a PED file (whitespace-separated, 6+ columns, optional '#' lines) into families.
+    """Read a PED file (6+ tab- or whitespace-separated columns, optional '#' lines; with
+    tabs, an empty parent cell means no parent) into families.
 
     Raises InputError naming line, column and value of every bad row and pedigree error;
     warnings (a family without an affected member) are logged, not raised.
@@ -206,8 +207,11 @@ def read_ped(path: Path | str) -> dict[str, Family]:
     individuals: list[Individual] = []
     row_lines: list[int] = []
     for lineno, line in enumerate(text.split("\n"), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
+        # Tab-separated files may leave a missing parent empty (slivar, peddy); otherwise split
+        # on any whitespace. An empty parent cell means '0'.
+        fields = ([f.strip() or "0" for f in line.rstrip("\r").split("\t")] if "\t" in line
+                  else line.split())
+        if not line.strip() or fields[0].startswith("#"):
             continue
         if len(fields) < len(PED_COLUMNS):
             problems.append(Problem(file, lineno, None, None, (

@@ -70,7 +70,7 @@ GENE_DISEASES = (Path(__file__).resolve().parents[2] / "resources" / "phenotype"
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 HPO_ID = re.compile(r"^HP:\d{7}$")
 FORWARD_WEIGHT, MAX_WEIGHT, REVERSE_WEIGHT = 0.5, 0.25, 0.25
-MATCH_FRACTION = 0.5  # a patient term is "matched" at >= half its best achievable similarity
+MATCH_FRACTION = 0.7  # a patient term is "matched" at >= 70% of its best achievable similarity
 N_DISEASES = 3
 INTERCEPT, VARIANT_WEIGHT, PHENOTYPE_WEIGHT = -13.0, 10.0, 8.0
 COLUMNS = ["phenotype_score", "matched_terms", "diseases", "in_hpo"]
@@ -171,6 +171,13 @@ def validate_terms(terms: Iterable[str] | str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(out)), notes
 
 
+def _similarity(patient: list[Any], terms: list[Any]) -> np.ndarray:
+    """sqrt(Resnik * GraphIC) of each patient term (rows) to each term (columns)."""
+    resnik = [p.similarity_scores(terms, kind="omim", method="resnik") for p in patient]
+    graphic = [p.similarity_scores(terms, kind="omim", method="graphic") for p in patient]
+    return np.sqrt(np.clip(np.array(resnik, dtype=float), 0, None) * np.array(graphic, dtype=float))
+
+
 def _model_score(sim: np.ndarray, best: np.ndarray) -> tuple[float, np.ndarray]:
     """PhenoDigm-like score of one model (module docstring) and the forward best matches."""
     forward, reverse = sim.max(axis=1), sim.max(axis=0)
@@ -193,8 +200,7 @@ def gene_phenotype_scores(terms: list[str], genes: Iterable[str]) -> pd.DataFram
     for note in notes:
         warnings.warn(note, HPOTermWarning, stacklevel=2)
     patient = [hpo.ontology.get_hpo_object(i) for i in ids]
-    sim = np.array([p.similarity_scores(hpo.terms, kind="omim", method="resnik")
-                    for p in patient], dtype=float)
+    sim = _similarity(patient, hpo.terms)
     best = sim.max(axis=1)
     if best.max() <= 0:
         raise ValueError(f"terms too general to score: {', '.join(ids)}")
