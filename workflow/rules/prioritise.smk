@@ -6,9 +6,13 @@ rule rank:
         vcf="annotation/{family}.snv.vcf.gz",
         index="annotation/{family}.snv.vcf.gz.tbi",
         ped="results/{family}/{family}.ped",
+        sv="calling/{family}.sv.vcf.gz",
+        gff3=GFF3,
     output:
         vcf="results/{family}/{family}.vcf.gz",
         index="results/{family}/{family}.vcf.gz.tbi",
+        sv="results/{family}/{family}.sv.vcf.gz",
+        sv_index="results/{family}/{family}.sv.vcf.gz.tbi",
         tsv="results/{family}/{family}.candidates.tsv",
     log:
         "logs/rank/{family}.log",
@@ -21,6 +25,7 @@ rule rank:
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
+        hpo=family_hpo,
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
         par=PAR_ARGS,
@@ -33,7 +38,8 @@ rule rank:
     message:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
-        "helgenom rank --vcf {input.vcf} --ped {input.ped} --chrx {params.chrx}"
+        "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
+        " {params.hpo} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix} > {log} 2>&1"

@@ -29,8 +29,8 @@ rule sv_vcf:
     input:
         "calling/delly/{family}.bcf",
     output:
-        vcf="results/{family}/{family}.sv.vcf.gz",
-        index="results/{family}/{family}.sv.vcf.gz.tbi",
+        vcf="calling/{family}.sv.vcf.gz",
+        index="calling/{family}.sv.vcf.gz.tbi",
     log:
         "logs/sv_vcf/{family}.log",
     benchmark:
