@@ -81,7 +81,10 @@ def machine_info() -> dict[str, str | int | float]:
                 break
     bcftools = subprocess.run(["bcftools", "--version"], capture_output=True, text=True,
                               check=False).stdout.splitlines()
+    git = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True, check=False).stdout.strip()
     return {
+        "helgenom_commit": git or "unknown",
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_model": cpu,
         "memory_gib": round(mem_kb / 1024 / 1024, 1),
@@ -595,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
         (workdir / sub).mkdir(parents=True, exist_ok=True)
     machine = machine_info()
     print(f"machine: {machine['nproc']} CPUs ({machine['cpu_model']}), "
-          f"{machine['memory_gib']} GiB RAM, {machine['bcftools']}")
+          f"{machine['memory_gib']} GiB RAM, {machine['bcftools']}, "
+          f"helgenom at {machine['helgenom_commit']}")
     print(f"workdir: {workdir}")
 
     source = read_source(TRIO_VCF)

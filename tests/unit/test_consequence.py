@@ -31,10 +31,14 @@ def frame(source: str, rows: list[tuple[str, str, str | None]]) -> pd.DataFrame:
                          source: pd.array([r[2] for r in rows], dtype="string")})
 
 
+def read_header_of(path: Path) -> VcfHeader:
+    need_tools("bcftools")
+    return read_header(path)
+
+
 def annotated(path: Path) -> pd.DataFrame:
     """The file through the real reader, annotated, indexed by (POS, ALT)."""
-    need_tools("bcftools")
-    header = read_header(path)
+    header = read_header_of(path)
     source = annotation_source(header)
     table, _ = read_variants(path, header.samples, annotation_fields(source), header)
     assert len(table), f"bcftools read no records from {path}"
@@ -81,8 +85,8 @@ def shared(name: str) -> Path:
     ("feature_truncation", "feature_truncation"), ("intron_variant", "intron"),
     ("disruptive_inframe_deletion", "inframe_deletion"),
     ("conservative_inframe_insertion", "inframe_insertion"),
-    ("splice_donor_5th_base_variant", "splice_region"), ("initiator_codon_variant",
-                                                          "start_retained"),
+    ("splice_donor_5th_base_variant", "splice_region"),
+    ("initiator_codon_variant", "start_retained"),
     ("NMD_transcript_variant", "nmd_transcript"), ("missense", "missense"),
 ])
 def test_vep_and_snpeff_terms_map_to_our_vocabulary(term, ours):
@@ -129,8 +133,7 @@ def test_bcsq_most_severe_entry_gives_gene_and_change_all_genes_kept():
     assert rows[0] == {"consequence": "stop_gained", "gene": "GENEB", "genes": ("GENEA", "GENEB"),
                        "protein_change": "120W>120*", "severity": rows[0]["severity"],
                        "impact": "HIGH"}
-    assert rows[1]["consequence"] == "" and rows[1]["genes"] == () and rows[1]["impact"] == \
-        "MODIFIER"
+    assert (rows[1]["consequence"], rows[1]["genes"], rows[1]["impact"]) == ("", (), "MODIFIER")
     assert (rows[2]["consequence"], rows[2]["gene"], rows[2]["genes"]) == \
         ("intron", "GENEA", ("GENEA",))
     assert (rows[3]["consequence"], rows[3]["protein_change"], rows[3]["impact"]) == \
@@ -199,9 +202,15 @@ def test_vep_allele_without_match_uses_all_entries_and_minimal_alleles_match():
     assert out[3]["protein_change"] == "10L>10P"
 
 
-def read_header_of(path: Path) -> VcfHeader:
-    need_tools("bcftools")
-    return read_header(path)
+@pytest.mark.parametrize(("ref", "alt", "vep", "forms"), [
+    ("AT", "A", True, ["-", "A"]),
+    ("A", "AT", True, ["T", "AT"]),
+    ("A", "AT", False, ["AT", "T"]),
+    ("A", "G", True, ["G"]),
+    ("ATG", "ACG", True, ["ACG", "CG", "C"]),
+])
+def test_allele_spellings(ref, alt, vep, forms):
+    assert consequence.allele_forms(ref, alt, vep) == forms
 
 
 def test_vep_layout_default_when_the_header_has_no_format():

@@ -5,10 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from helpers import SHARED_DATA, need_tools
-
 from helgenom.inheritance import Gates
 from helgenom.rank import RankOptions, rank
+from helpers import SHARED_DATA, need_tools
 
 SLIVAR = SHARED_DATA / "slivar-tests"
 GIAB = SHARED_DATA / "giab-trio"

@@ -81,12 +81,9 @@ _DEFAULT_LAYOUT = {
 }
 
 
-class Entry(NamedTuple):
-    terms: tuple[str, ...]
-    gene: str
-    protein_change: str = ""
-    source_impact: str = ""
-    allele: str = ""
+# One transcript/gene entry: (terms, gene, protein change, source impact, allele). A plain
+# tuple: millions are made.
+Entry = tuple[tuple[str, ...], str, str, str, str]
 
 
 class Summary(NamedTuple):
@@ -141,16 +138,17 @@ def summarise(entries: list[Entry]) -> Summary:
     """The most severe entry (first on ties) with its gene, and every gene hit."""
     best, rank, genes = None, UNKNOWN_RANK + 1, {}
     for entry in entries:
-        entry_rank = _rank(entry.terms, entry.source_impact)
+        terms, gene = entry[0], entry[1]
+        entry_rank = _rank(terms, entry[3])
         if entry_rank < rank:
             best, rank = entry, entry_rank
-        if entry.gene and _in_gene(entry.terms):
-            genes[entry.gene] = None
+        if gene and _in_gene(terms):
+            genes[gene] = None
     if best is None:
         return UNKNOWN
-    gene = best.gene or next((e.gene for e in entries if e.gene), "")
+    gene = best[1] or next((e[1] for e in entries if e[1]), "")
     level = IMPACT_OF[SEVERITY_ORDER[rank]] if rank < UNKNOWN_RANK else "MODIFIER"
-    return Summary("&".join(best.terms), gene, tuple(genes), best.protein_change, rank, level)
+    return Summary("&".join(best[0]), gene, tuple(genes), best[2], rank, level)
 
 
 def parse_bcsq(text: str) -> Summary:
@@ -159,13 +157,14 @@ def parse_bcsq(text: str) -> Summary:
     `*` marks a consequence shared with a downstream variant and `@POS` points at the record
     that carries a combined consequence: both are stripped / skipped.
     """
-    entries = []
+    entries: list[Entry] = []
     for raw in text.split(","):
         if not raw or raw[0] == "@":
             continue
         fields = raw.lstrip("*").split("|", 6)
-        entries.append(Entry(_terms(fields[0]), fields[1] if len(fields) > 1 else "",
-                             fields[5] if len(fields) > 5 else ""))
+        n = len(fields)
+        entries.append((_terms(fields[0]), fields[1] if n > 1 else "",
+                        fields[5] if n > 5 else "", "", ""))
     return summarise(entries)
 
 
@@ -197,7 +196,8 @@ def parse_delimited(text: str, ref: str, alt: str, index: tuple[int, ...], vep: 
                     ) -> Summary:
     """One VEP CSQ / snpEff ANN value, restricted to the entries of this record's ALT (all
     entries when none matches). `index` holds the positions of the `_FIELDS` (-1 absent)."""
-    entries, last = [], max(index) + 1
+    entries: list[Entry] = []
+    last = max(index) + 1
     for raw in text.split(","):
         if not raw:
             continue
@@ -211,10 +211,10 @@ def parse_delimited(text: str, ref: str, alt: str, index: tuple[int, ...], vep: 
         elif not protein and "/" in amino and position:
             before, _, after = amino.partition("/")
             protein = f"{position}{before}>{position}{after}"
-        entries.append(Entry(_terms(term), symbol or gene_id, protein, level, allele))
-    if len({e.allele for e in entries}) > 1:
+        entries.append((_terms(term), symbol or gene_id, protein, level, allele))
+    if len({e[4] for e in entries}) > 1:
         for form in allele_forms(ref, alt, vep):
-            chosen = [e for e in entries if e.allele == form]
+            chosen = [e for e in entries if e[4] == form]
             if chosen:
                 return summarise(chosen)
     return summarise(entries)

@@ -79,6 +79,13 @@ def _svtype_group(svtype: str) -> str:
     return "other"
 
 
+def _same_contig(name: str, wanted: set[str]) -> str:
+    if name in wanted:
+        return name
+    other = name.removeprefix("chr") if name.startswith("chr") else f"chr{name}"
+    return other if other in wanted else name
+
+
 def sv_gene_effects(chrom: pd.Series, start: pd.Series, end: pd.Series, svtype: pd.Series,
                     models: GeneModels) -> pd.DataFrame:
     """Per SV: consequence, gene (most affected), genes (all overlapped), like gene_annotation."""
@@ -89,8 +96,12 @@ def sv_gene_effects(chrom: pd.Series, start: pd.Series, end: pd.Series, svtype: 
     genes[:] = [()] * n
     starts, ends = start.to_numpy(dtype=np.int64), end.to_numpy(dtype=np.int64)
     chroms, types = chrom.to_numpy(dtype=object), svtype.fillna("").to_numpy(dtype=object)
-    by_chrom_genes = dict(tuple(models.genes.groupby("chrom")))
-    by_chrom_exons = dict(tuple(models.exons.groupby("chrom")))
+    # chr1 vs 1: gene models named the other way round are matched to the VCF's contigs.
+    names = {c: _same_contig(c, set(chroms)) for c in models.genes["chrom"].unique()}
+    by_chrom_genes = dict(tuple(models.genes.assign(chrom=models.genes["chrom"].map(names))
+                                .groupby("chrom")))
+    by_chrom_exons = dict(tuple(models.exons.assign(chrom=models.exons["chrom"].map(names))
+                                .groupby("chrom")))
     for i in range(n):
         g = by_chrom_genes.get(chroms[i])
         if g is None:

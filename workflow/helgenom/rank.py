@@ -362,8 +362,6 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     if annotation_source(header) is None:
         notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
                      "consequences are unknown and no compound heterozygotes can be formed")
-    notes += [f"{vcf} has no FORMAT/{tag}: the gates that need it are skipped"
-              for tag in ("GQ", "AD") if tag not in header.format]
     scorers = {"SNV": load_rank_model(opts.rank_model)}
     if opts.sv:
         scorers["SV"] = load_rank_model(opts.sv_rank_model)
@@ -377,6 +375,9 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
         parts.append(load_structural_variants(opts.sv, samples, opts,
                                               scorers["SV"].info_keys()))
     table, gts = concat_variants(parts)
+    for tag, values in (("GQ", gts.gq), ("AD", gts.alt_depth)):
+        if len(table) and all(np.isnan(v).all() for v in values.values()):
+            notes.append(f"{vcf} has no FORMAT/{tag} values: the gates that need it are skipped")
     # chrX vs X: the sex chromosomes and PARs as this VCF names them.
     contigs = list(dict.fromkeys([*header.contigs, *table["CHROM"].unique()]))
     opts.chrx, opts.chry = match_contig(opts.chrx, contigs), match_contig(opts.chry, contigs)
