@@ -116,3 +116,14 @@ def test_hpo_terms_reorder_candidates_by_phenotype(tmp_path):
     assert list(seizures["gene"]) == ["SCN2A", "USH2A"]
     assert "HP:0001250" in seizures["matched_hpo"].iloc[0]
     assert pd.api.types.is_float_dtype(seizures["combined_score"])
+
+
+def test_records_with_undeclared_info_tags_and_contigs_are_not_lost(tmp_path):
+    vcf = write_vcf(tmp_path / "in.vcf", SAMPLES, [DE_NOVO, {**DE_NOVO, "chrom": "chr2"}],
+                    contigs=("chr1",))
+    # bcftools drops such records from BCF and exits 0; the reader declares them and retries.
+    text = vcf.read_text().replace("\t50\tPASS\tBCSQ=", "\t50\tPASS\tAA=A;BCSQ=")
+    vcf.write_text(text)
+    table = rank(vcf, write_ped(tmp_path / "fam.ped", TRIO), str(tmp_path / "out"),
+                 RankOptions())
+    assert list(table["chrom"]) == ["chr1", "chr2"]

@@ -148,13 +148,21 @@ class Genotypes:
             return np.where(depth > 0, self.alt_depth[sample] / depth, np.nan)
 
 
-UNDECLARED_CONTIG = re.compile(r"Contig '([^']+)' is not defined in the header")
+# htslib's warnings about records that do not match their header. BCF (which the allele split
+# streams) cannot hold such records: bcftools drops them *and exits 0*, so they are caught here.
+UNDECLARED = {
+    "contig": (re.compile(r"Contig '([^']+)' is not defined in the header"), "##contig=<ID={}>"),
+    "INFO": (re.compile(r"INFO '([^']+)' is not defined in the header"),
+             '##INFO=<ID={},Number=.,Type=String,Description="Not declared in the input">'),
+    "FORMAT": (re.compile(r"FORMAT '([^']+)' at \S+ is not defined in the header"),
+               '##FORMAT=<ID={},Number=.,Type=String,Description="Not declared in the input">'),
+}
 
 
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str]) -> pd.DataFrame | None:
-    """Split alleles and query; None when records use contigs the header does not declare
-    (they are then added to `header.fixes`, so that the caller can run it again)."""
+    """Split alleles and query; None when records use contigs or tags the header does not
+    declare (they are then added to `header.fixes`, so that the caller can run it again)."""
     dtypes = {c: str for c in columns}
     dtypes["POS"] = "int64"
     with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp:
@@ -175,12 +183,16 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
                 proc.stdout.close()
         status = proc.wait()
         messages = errors.read_text(errors="replace")
-    undeclared = [n for n in dict.fromkeys(UNDECLARED_CONTIG.findall(messages))
-                  if n not in header.contigs]
-    if undeclared:
-        header.contigs += undeclared
-        header.fixes += [f"##contig=<ID={name}>" for name in undeclared]
+    fixes = [template.format(name) for kind, (pattern, template) in UNDECLARED.items()
+             for name in dict.fromkeys(pattern.findall(messages))
+             if template.format(name) not in header.fixes]
+    if fixes:
+        header.fixes += fixes
+        header.contigs += [f[len("##contig=<ID="):-1] for f in fixes if f.startswith("##contig")]
         return None
+    if "Bad BCF record" in messages:
+        raise InputError([Problem(str(path), 0, "", "", "bcftools cannot read some records: "
+                                  + messages.split("Bad BCF record", 1)[1].splitlines()[0])])
     if status != 0:
         last = messages.strip().splitlines()[-1:]
         raise InputError([Problem(str(path), 0, "", "",
@@ -210,10 +222,11 @@ def read_variants(
     columns = ["CHROM", "POS", "REF", "ALT", "QUAL", "FILTER", *info_present]
     columns += [f"{s}\t{tag}" for s in samples for tag in per_sample]
     table = _query_table(path, header, samples, fmt, columns)
-    if table is None:
+    if table is None:  # declared what was missing: once more
         table = _query_table(path, header, samples, fmt, columns)
     if table is None:
-        raise InputError([Problem(str(path), 0, "##contig", "", "undeclared contigs")])
+        raise InputError([Problem(str(path), 0, "header", "", "records use undeclared "
+                                  f"contigs or tags even after declaring {header.fixes}")])
     for name in info_fields:
         if name not in table:
             table[name] = pd.NA
