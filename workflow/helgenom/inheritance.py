@@ -265,7 +265,7 @@ def phaseable_origins(fg: FamilyGenotypes, child: str, rows: np.ndarray) -> np.n
 
 
 def _pair_labels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inherited in trans possible, one-de-novo possible) for origin sets a[:, None], b[None, :].
+    """(inherited in trans possible, one-de-novo possible) for origin sets a x b (matrix).
 
     Two alleles from the same parent are in cis; two de novo alleles are not called AR_comp.
     """
@@ -280,49 +280,71 @@ def _pair_labels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inherited, de_novo
 
 
+BLOCK = 256  # pair matrices are built for at most BLOCK x (gene size) alleles at a time
+
+
+def _gene_groups(genes: pd.Series) -> list[np.ndarray]:
+    """Positions (into `genes`) of the candidates of each gene with two or more of them."""
+    lengths = np.fromiter((len(g) for g in genes), dtype=np.int64, count=len(genes))
+    owner = np.repeat(np.arange(len(genes)), lengths)
+    names = [name for g in genes for name in g]
+    if not names:
+        return []
+    codes, _ = pd.factorize(pd.Series(names, dtype=object))
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    return [owner[order[a:b]] for a, b in zip(starts, ends, strict=True) if b - a > 1]
+
+
 def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
-                   ) -> tuple[dict[int, list[int]], set[int], set[int]]:
+                   ) -> tuple[dict[int, np.ndarray], set[int], set[int]]:
     """Partners per row among candidate `rows`, grouped by gene; rows with an inherited pair
     (AR_comp) and rows with a pair holding one de novo allele (AR_comp_dn).
 
-    `genes` gives, per candidate row (same order as `rows`), a tuple of gene symbols. Work is
-    linear in the number of candidates plus the pairs found inside each gene.
+    `genes` gives, per candidate row (same order as `rows`), a tuple of gene symbols. Each
+    candidate's genotype features are computed once; pairs are then formed inside each gene
+    only, so the work is linear in the candidates plus the pairs each gene holds.
     """
     fam = fg.family
-    affected = [i.sample for i in fam.affected]
-    unaffected = [i.sample for i in fam.unaffected]
-    long = pd.DataFrame({"row": rows, "gene": list(genes)}).explode("gene").dropna()
-    partners: dict[int, list[int]] = {}
+    affected = [
+        (fg.het(a)[rows], fg.missing(a)[rows], phaseable_origins(fg, a, rows))
+        for a in (i.sample for i in fam.affected)
+    ]
+    unaffected = []
+    for u in (i.sample for i in fam.unaffected):
+        orig = origins(fg, u, rows) if fam.parents(u) != (None, None) else None
+        unaffected.append((fg.carrier(u)[rows], orig))
+    partners: dict[int, np.ndarray] = {}
     inherited_rows: set[int] = set()
     de_novo_rows: set[int] = set()
-    for _, group in long.groupby("gene", sort=False):
-        if len(group) < 2:
-            continue
-        idx = group["row"].to_numpy(dtype=np.int64)
-        ok = ~np.eye(len(idx), dtype=bool)
-        inherited = np.ones_like(ok)
-        de_novo = np.zeros_like(ok)
-        for a in affected:
-            het = fg.het(a)[idx]
-            both = het[:, None] & het[None, :]
-            inh, dn = _pair_labels(*(phaseable_origins(fg, a, idx),) * 2)
-            missing = fg.missing(a)[idx]
-            ok &= (both & (inh | dn)) | missing[:, None] | missing[None, :]
-            inherited &= inh | ~both
-            de_novo |= dn & both
-        for u in unaffected:
-            carries = fg.carrier(u)[idx]
-            both = carries[:, None] & carries[None, :]
-            if fam.parents(u) != (None, None):
-                orig = origins(fg, u, idx)
-                single = np.isin(orig, (PATERNAL, MATERNAL))
-                both &= ~(single[:, None] & (orig[:, None] == orig[None, :]))  # cis: healthy
-            ok &= ~both
-        for i, j in zip(*np.nonzero(ok), strict=True):
-            row = int(idx[i])
-            partners.setdefault(row, []).append(int(idx[j]))
-            if inherited[i, j]:
-                inherited_rows.add(row)
-            if de_novo[i, j]:
-                de_novo_rows.add(row)
+    for group in _gene_groups(genes):
+        for start in range(0, len(group), BLOCK):
+            block = group[start:start + BLOCK]
+            ok = block[:, None] != group[None, :]
+            inherited = np.ones_like(ok)
+            de_novo = np.zeros_like(ok)
+            for het, missing, orig in affected:
+                both = het[block][:, None] & het[group][None, :]
+                inh, dn = _pair_labels(orig[block], orig[group])
+                ok &= (both & (inh | dn)) | missing[block][:, None] | missing[group][None, :]
+                inherited &= inh | ~both
+                de_novo |= dn & both
+            for carrier, orig in unaffected:
+                both = carrier[block][:, None] & carrier[group][None, :]
+                if orig is not None:  # phased in cis (same single parent): still healthy
+                    a, b = orig[block][:, None], orig[group][None, :]
+                    both &= ~(np.isin(a, (PATERNAL, MATERNAL)) & (a == b))
+                ok &= ~both
+            for i in np.flatnonzero(ok.any(axis=1)):
+                row = int(rows[block[i]])
+                found = ok[i]
+                previous = partners.get(row)
+                mates = rows[group[found]]
+                partners[row] = mates if previous is None else np.concatenate([previous, mates])
+                if (inherited[i] & found).any():
+                    inherited_rows.add(row)
+                if (de_novo[i] & found).any():
+                    de_novo_rows.add(row)
     return partners, inherited_rows, de_novo_rows

@@ -9,10 +9,7 @@ per family, best first, with the per-category score breakdown and every member's
 from __future__ import annotations
 
 import argparse
-import shlex
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -42,14 +39,8 @@ from helgenom.pedigree import Family, read_ped
 from helgenom.phenotype import combined_score, gene_phenotype_scores
 from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
-from helgenom.vcfio import (
-    Genotypes,
-    VcfHeader,
-    concat_variants,
-    read_header,
-    read_variants,
-    split_alleles_command,
-)
+from helgenom.vcfio import Genotypes, VcfHeader, concat_variants, read_header, read_variants
+from helgenom.vcfwrite import write_vcf
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
@@ -111,6 +102,16 @@ def _per_row_text(n: int, values: dict[int, str]) -> np.ndarray:
     return out
 
 
+MAX_LISTED_PARTNERS = 20
+
+
+def _best_partners(mates: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Distinct partners, best score first; at most MAX_LISTED_PARTNERS are listed (a gene
+    with hundreds of rare variants would otherwise print them all on every record)."""
+    mates = np.unique(mates)
+    return mates[np.argsort(-scores[mates], kind="stable")][:MAX_LISTED_PARTNERS]
+
+
 def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
     if not wanted:
         return np.zeros(len(genes), dtype=bool)
@@ -164,11 +165,11 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     out = out.join(score_rows(table, out, scorers))
     ids = table["variant_id"].to_numpy()
     scores = out["score"].to_numpy()
+    listed = {row: _best_partners(mates, scores) for row, mates in partners.items()}
     out["partners"] = _per_row_text(len(table), {
-        row: ",".join(f"{ids[p]}>{scores[p]:g}" for p in rows)
-        for row, rows in partners.items()})
+        row: ",".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
     out["compounds_info"] = _per_row_text(len(table), {
-        row: "|".join(f"{ids[p]}>{scores[p]:g}" for p in rows) for row, rows in partners.items()})
+        row: "|".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
     candidate = matrix.any(axis=1) & rare
     in_panel = _gene_mask(table["genes"], opts.panel)
     if opts.panel and opts.panel_mode == "restrict":
@@ -224,78 +225,6 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out["gates"] = out["gates"].replace("", "PASS")
     return out.drop(columns="_severity")
-
-
-INFO_FIELDS = {
-    "GeneticModels": "Inheritance models followed, per family (GENMOD names): FAM:MODEL|MODEL",
-    "Compounds": "Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...",
-    "RankScore": "Rank score, per family: FAM:score",
-    "RankScoreNormalized": "Rank score scaled to 0..1, per family: FAM:score",
-    "RankResult": "Per-category scores of the rank model, per family: FAM:score|score|...",
-    "HGImpact": "Impact class of the most severe consequence (HIGH, MODERATE, LOW, MODIFIER)",
-    "HGQuality": "Genotype gates and FILTER, per family: FAM:PASS, FAM:FILTERED or FAM:GATE_FAIL",
-}
-INFO_HEADER = "".join(
-    f'##INFO=<ID={key},Number=.,Type=String,Description="{text} (helgenom rank)">\n'
-    for key, text in INFO_FIELDS.items()
-)
-
-
-def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
-    """'FAM1:value,FAM2:value' per row (vectorised); '.' when no family has a value."""
-    joined: pd.Series | None = None
-    for family, column in values.items():
-        text = column.astype(str)
-        part = family + ":" + text
-        if not keep_empty:
-            part = part.where(text != "", "")
-        if joined is None:
-            joined = part
-        else:
-            both = (joined != "") & (part != "")
-            joined = (joined + np.where(both, ",", "") + part).astype(object)
-    assert joined is not None
-    return joined.replace("", ".")
-
-
-def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
-              out: Path, header: VcfHeader, categories: list[str]) -> None:
-    """Annotate the (allele-split) input with the per-family fields via bcftools annotate."""
-    ann = table[["CHROM", "POS", "REF", "ALT"]].copy()
-
-    def per_family(column: str, keep_empty: bool = False) -> pd.Series:
-        return _join_families({fam: res[column] for fam, res in results.items()}, keep_empty)
-
-    for res in results.values():
-        res["score_text"] = res["score"].map("{:g}".format)
-        res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
-        parts = [res[c].astype("Int64").astype(str).replace("<NA>", ".") for c in categories]
-        res["rank_result"] = parts[0].str.cat(parts[1:], sep="|") if parts else ""
-    ann["GeneticModels"] = per_family("models")
-    ann["Compounds"] = per_family("compounds_info")
-    ann["RankScore"] = per_family("score_text", keep_empty=True)
-    ann["RankScoreNormalized"] = per_family("score_normalized_text", keep_empty=True)
-    ann["RankResult"] = per_family("rank_result", keep_empty=True)
-    ann["HGImpact"] = table["impact"].replace("", ".")
-    ann["HGQuality"] = per_family("quality", keep_empty=True)
-    with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp:
-        tsv = Path(tmp) / "annotation.tsv"
-        ann.to_csv(tsv, sep="\t", header=False, index=False)
-        info_header = Path(tmp) / "info-header.txt"
-        info_header.write_text(INFO_HEADER)
-        columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
-        q = shlex.quote
-        ann_gz, tmp_out = q(f"{tsv}.gz"), q(f"{out}.tmp.vcf.gz")
-        steps = [
-            f"bgzip -f {q(str(tsv))} && tabix -f -s1 -b2 -e2 {ann_gz}",
-            f"{split_alleles_command(vcf, header, Path(tmp))} | bcftools annotate -a {ann_gz}"
-            f" -h {q(str(info_header))} -c {columns} -Oz -o {tmp_out}",
-            f"bcftools index -t -f {tmp_out}",
-        ]
-        for step in steps:
-            subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
-    Path(f"{out}.tmp.vcf.gz.tbi").replace(f"{out}.tbi")
-    Path(f"{out}.tmp.vcf.gz").replace(out)
 
 
 def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
