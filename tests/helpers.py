@@ -36,6 +36,7 @@ def write_vcf(path: Path, samples: list[str], records: list[dict], contigs=("chr
         *(f"##contig=<ID={c},length=1000000>" for c in contigs),
         '##INFO=<ID=BCSQ,Number=.,Type=String,Description="csq">',
         '##INFO=<ID=GNOMADAF,Number=A,Type=Float,Description="AF">',
+        '##FILTER=<ID=LowQual,Description="Low quality">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="GQ">',
         '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="AD">',
