@@ -46,6 +46,7 @@ def sample_problems(tmp_path: Path, *lines: str) -> list[str]:
         for mate in (1, 2):
             write(tmp_path / "fq" / f"{sample}_{mate}.fq", "@r")
     write(tmp_path / "config" / "units.tsv", *units)
+    write_reference(tmp_path)
     with pytest.raises(InputError) as caught:
         load_run(MINIMAL_CONFIG, tmp_path)
     return [str(p) for p in caught.value.problems]
@@ -59,7 +60,14 @@ def trio_dir(tmp_path: Path) -> Path:
     for line in (SHEETS / "trio.units.tsv").read_text().splitlines()[2:]:
         for fastq in line.split("\t")[2:]:
             write(tmp_path / fastq, "@r")
+    write_reference(tmp_path)
     return tmp_path
+
+
+def write_reference(workdir: Path) -> None:
+    """The files MINIMAL_CONFIG names (their contents are checked by other modules)."""
+    write(workdir / "ref" / "genome.fa", ">chr1", "ACGT")
+    write(workdir / "ref" / "genes.gff3", "##gff-version 3")
 
 
 # --- valid input -----------------------------------------------------------------------------
@@ -401,3 +409,18 @@ def test_cli_ped_writes_codes(trio_dir: Path, capsys: pytest.CaptureFixture[str]
     assert cli(["ped", "--samples", str(samples), "--family", "FAM9", "--out", str(out)]) == 2
     assert (f"{samples}: column 'family': value 'FAM9': no such family; families in the sheet: "
             "FAM1") in capsys.readouterr().err
+
+
+def test_configured_files_are_checked_at_start(tmp_path):
+    from helgenom.samplesheet import _config_file_problems
+
+    (tmp_path / "pop.vcf.gz").write_text("")
+    (tmp_path / "bad.ini").write_text("[Version]\n  version = 1\n")
+    config = {"reference": {"fasta": "missing.fa"},
+              "annotation": {"population_vcf": "pop.vcf.gz"},
+              "prioritisation": {"rank_model": "bad.ini"}}
+    problems = [str(p) for p in _config_file_problems(config, tmp_path, "run.yaml")]
+    assert len(problems) == 3
+    assert "reference.fasta" in problems[0] and "not found" in problems[0]
+    assert "annotation.population_vcf" in problems[1] and "tabix -p vcf" in problems[1]
+    assert "prioritisation.rank_model" in problems[2] and "[Categories]" in problems[2]

@@ -401,9 +401,49 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         units, found = load_units(_resolve(workdir, sheets["units"]), samples or None, workdir,
                                   name=sheets["units"], samples_name=sheets["samples"] or "samples")
         problems += found
+    if isinstance(config, dict) and not problems:
+        problems += _config_file_problems(config, workdir, config_source)
     if problems:
         raise InputError(problems)
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)
+
+
+CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start when set
+    ("reference", "fasta", "reference FASTA"),
+    ("reference", "gff3", "gene models (GFF3)"),
+    ("annotation", "population_vcf", "population VCF"),
+    ("prioritisation", "rank_model", "rank model"),
+    ("prioritisation", "sv_rank_model", "SV rank model"),
+    ("prioritisation", "panel", "gene panel"),
+    ("prioritisation", "reduced_penetrance", "reduced-penetrance gene list"),
+)
+
+
+def _config_file_problems(config: dict, workdir: Path | str, source: str) -> list[Problem]:
+    """Configured files that are missing, unindexed (population VCF) or unreadable (rank
+    models are parsed here, so that a bad .ini stops the run before any job)."""
+    from helgenom.rankmodel import RankModelError, load_rank_model
+
+    problems = []
+    for section, key, what in CONFIG_FILES:
+        value = config.get(section, {}).get(key, "")
+        if not value:
+            continue
+        path = Path(_resolve(workdir, value))
+        where = f"{section}.{key}"
+        if not path.is_file():
+            problems.append(Problem(source, None, where, value, f"{what} not found: {path}",
+                                    kind="key"))
+        elif key == "population_vcf" and not any(
+                Path(f"{path}{ext}").is_file() for ext in (".tbi", ".csi")):
+            problems.append(Problem(source, None, where, value, f"{what} has no .tbi/.csi "
+                                    f"index: run `tabix -p vcf {path}`", kind="key"))
+        elif key.endswith("rank_model"):
+            try:
+                load_rank_model(path)
+            except RankModelError as error:
+                problems.append(Problem(source, None, where, value, str(error), kind="key"))
+    return problems
 
 
 # --- command line ---------------------------------------------------------------------------

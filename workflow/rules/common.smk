@@ -39,6 +39,12 @@ GFF3 = CFG["reference"]["gff3"]
 POPULATION_VCF = CFG["annotation"]["population_vcf"]
 ALN = "cram" if CFG["alignment"]["cram"] else "bam"
 ALN_INDEX = "crai" if ALN == "cram" else "bai"
+# Optional files of helgenom rank (rank models, panel, reduced-penetrance genes) that are set.
+RANK_FILES = {
+    key: CFG["prioritisation"][key]
+    for key in ("rank_model", "sv_rank_model", "panel", "reduced_penetrance")
+    if CFG["prioritisation"][key]
+}
 PAR_ARGS = " ".join(f"--par {region}" for region in CFG["reference"]["par"])
 BWA_INDEX = multiext(FASTA, ".amb", ".ann", ".bwt", ".pac", ".sa")
 

@@ -8,6 +8,7 @@ rule rank:
         ped="results/{family}/{family}.ped",
         sv="calling/{family}.sv.vcf.gz",
         gff3=GFF3,
+        extra=list(RANK_FILES.values()),
     output:
         vcf="results/{family}/{family}.vcf.gz",
         index="results/{family}/{family}.vcf.gz.tbi",
@@ -26,6 +27,10 @@ rule rank:
     params:
         prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
         hpo=family_hpo,
+        extra=" ".join(
+            f"--{key.replace('_', '-')} {path}" for key, path in RANK_FILES.items()
+        )
+        + f" --panel-mode {CFG['prioritisation']['panel_mode']}",
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
         par=PAR_ARGS,
@@ -39,7 +44,7 @@ rule rank:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
         "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
-        " {params.hpo} --chrx {params.chrx}"
+        " {params.hpo} {params.extra} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix} > {log} 2>&1"
