@@ -294,6 +294,9 @@ class Run:
     tree_rss_mb: float  # sampled every 0.25 s: sum over the whole process tree
     exit_code: int
     log: str
+    # CPU seconds other processes used on the machine meanwhile: > 10% of wall means the
+    # figures are disturbed (a shared machine), and the run should be repeated.
+    other_cpu_s: float = 0.0
     extra: dict[str, int | float | str] = field(default_factory=dict)
 
     @property
@@ -349,6 +352,14 @@ class TreeRssSampler(threading.Thread):
         return self.peak
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time (all cores, all processes) the machine has been busy since boot."""
+    with open("/proc/stat", encoding="utf-8") as handle:
+        ticks = [int(v) for v in handle.readline().split()[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _time_field(text: str, label: str) -> str:
     match = re.search(rf"^\s*{re.escape(label)}[^:]*:\s*(.+)$", text, re.MULTILINE)
     return match.group(1).strip() if match else "0"
@@ -361,6 +372,7 @@ def timed(tool: str, step: str, input_name: str, records: int, cmd: Sequence[str
     print(f"  $ {' '.join(map(str, cmd))}", flush=True)
     with open(log, "w", encoding="utf-8") as err, \
             open(stdout or os.devnull, "wb") as out:
+        busy = busy_cpu_seconds()
         start = time.perf_counter()
         proc = subprocess.Popen(full, stdout=out, stderr=err, env=env)
         sampler = TreeRssSampler(proc.pid)
@@ -368,16 +380,25 @@ def timed(tool: str, step: str, input_name: str, records: int, cmd: Sequence[str
         proc.wait()
         wall = time.perf_counter() - start
         peak_tree = sampler.stop()
+        busy = busy_cpu_seconds() - busy
     report = log.read_text(encoding="utf-8", errors="replace")
+    signal = re.search(r"Command terminated by signal (\d+)", report)
+    exit_code = -int(signal.group(1)) if signal else int(_time_field(report, "Exit status"))
     run = Run(
         tool=tool, step=step, input=input_name, records=records, wall_s=round(wall, 2),
         user_s=float(_time_field(report, "User time")),
         sys_s=float(_time_field(report, "System time")),
         max_rss_mb=round(int(_time_field(report, "Maximum resident set size")) / 1024, 1),
         tree_rss_mb=round(peak_tree / 1024 / 1024, 1),
-        exit_code=int(_time_field(report, "Exit status")), log=str(log),
+        exit_code=exit_code, log=str(log),
     )
-    status = "ok" if run.exit_code == 0 else f"FAILED (exit {run.exit_code}, see {log})"
+    run.other_cpu_s = round(max(0.0, busy - run.user_s - run.sys_s), 1)
+    status = ("ok" if exit_code == 0 else
+              f"FAILED (killed by signal {-exit_code}, see {log})" if exit_code < 0 else
+              f"FAILED (exit {exit_code}, see {log})")
+    if run.other_cpu_s > 0.1 * run.wall_s:
+        status += (f"; WARNING: other processes used {run.other_cpu_s:.0f} CPU s meanwhile, "
+                   "the figures are disturbed")
     print(f"    {run.wall_s:.1f} s wall, {run.user_s + run.sys_s:.1f} s CPU, "
           f"peak RSS {run.max_rss_mb:.0f} MB (tree {run.tree_rss_mb:.0f} MB): {status}",
           flush=True)
@@ -490,6 +511,7 @@ def total_run(runs: list[Run], tool: str, input_name: str, records: int) -> Run:
         max_rss_mb=max((r.max_rss_mb for r in runs), default=0.0),
         tree_rss_mb=max((r.tree_rss_mb for r in runs), default=0.0),
         exit_code=0 if ok else 1, log="",
+        other_cpu_s=round(sum(r.other_cpu_s for r in runs), 1),
         extra={"scored_records": runs[-1].extra.get("output_records", 0) if ok else 0},
     )
 
@@ -519,12 +541,14 @@ def profile_helgenom(vcf: Path, records: int, workdir: Path, top: int = 25) -> P
 
 def table(runs: list[Run]) -> str:
     head = ("tool", "step", "input", "records", "wall s", "records/s", "peak RSS MB",
-            "tree RSS MB", "CPU s", "status")
+            "tree RSS MB", "CPU s", "other CPU s", "status")
     rows = [head]
     for r in runs:
         rows.append((r.tool, r.step, r.input, f"{r.records:,}", f"{r.wall_s:.1f}",
                      f"{r.records_per_s:,.0f}", f"{r.max_rss_mb:,.0f}", f"{r.tree_rss_mb:,.0f}",
-                     f"{r.user_s + r.sys_s:.1f}", "ok" if r.exit_code == 0 else "FAILED"))
+                     f"{r.user_s + r.sys_s:.1f}", f"{r.other_cpu_s:.1f}",
+                     ("FAILED" if r.exit_code else
+                      "ok, disturbed" if r.other_cpu_s > 0.1 * r.wall_s else "ok")))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in rows]

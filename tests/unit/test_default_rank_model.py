@@ -13,9 +13,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from helpers import need_tools
-
 from helgenom.rank import RankOptions, rank
+from helpers import need_tools
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rankmodel"
 
