@@ -28,6 +28,7 @@ TRIO = [
     "FAM1\tM1\tfemale\tunaffected\t\t\tKS\t",
 ]
 MINIMAL_CONFIG = {"samples": "config/samples.tsv", "units": "config/units.tsv",
+                  "gmc_dir": "gmc",
                   "reference": {"fasta": "ref/genome.fa", "gff3": "ref/genes.gff3"}}
 
 
@@ -65,9 +66,11 @@ def trio_dir(tmp_path: Path) -> Path:
 
 
 def write_reference(workdir: Path) -> None:
-    """The files MINIMAL_CONFIG names (their contents are checked by other modules)."""
+    """The files MINIMAL_CONFIG names (their contents are checked by other modules) and an
+    empty site overlay for the fixtures' GMC."""
     write(workdir / "ref" / "genome.fa", ">chr1", "ACGT")
     write(workdir / "ref" / "genes.gff3", "##gff-version 3")
+    write(workdir / "gmc" / "Karolinska.yaml", "{}")
 
 
 # --- valid input -----------------------------------------------------------------------------
@@ -342,7 +345,7 @@ def test_repository_config_is_valid() -> None:
      "'reference.par[0]': value 'chrX-1': must match the regular expression "
      "^[A-Za-z0-9_.]+:[0-9]+-[0-9]+$"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
-     "reference, annotation, alignment, calling, prioritisation"),
+     "gmc_dir, reference, annotation, alignment, calling, prioritisation"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:
@@ -424,3 +427,31 @@ def test_configured_files_are_checked_at_start(tmp_path):
     assert "reference.fasta" in problems[0] and "not found" in problems[0]
     assert "annotation.population_vcf" in problems[1] and "tabix -p vcf" in problems[1]
     assert "prioritisation.rank_model" in problems[2] and "[Categories]" in problems[2]
+
+
+def test_site_overlay_from_the_gmc_column_is_merged(trio_dir: Path) -> None:
+    write(trio_dir / "gmc" / "Karolinska.yaml", "prioritisation:", "  panel_mode: restrict",
+          "  max_population_af: 0.001")
+    run = load_run(MINIMAL_CONFIG, trio_dir)
+    assert run.config["gmc"] == "Karolinska"
+    assert run.config["prioritisation"]["panel_mode"] == "restrict"
+    assert run.config["prioritisation"]["max_population_af"] == 0.001
+    assert run.config["prioritisation"]["gates"]["min_gq"] == 20  # base defaults kept
+
+
+def test_invalid_site_overlay_names_its_file_and_key(trio_dir: Path) -> None:
+    write(trio_dir / "gmc" / "Karolinska.yaml", "calling:", "  snv_caller: gatk")
+    with pytest.raises(InputError) as caught:
+        load_run(MINIMAL_CONFIG, trio_dir)
+    message = str(caught.value)
+    assert "gmc/Karolinska.yaml:2" in message and "calling.snv_caller" in message and "'gatk'" in message
+
+
+def test_sheet_mixing_sites_without_a_choice_is_an_error(trio_dir: Path) -> None:
+    sheet = trio_dir / "config" / "samples.tsv"
+    sheet.write_text(sheet.read_text().replace("\tKarolinska\t\n", "\tUppsala\t\n", 1))
+    with pytest.raises(InputError, match="mixes sites"):
+        load_run(MINIMAL_CONFIG, trio_dir)
+    # an explicit choice settles it (and a site without an overlay is a warning only)
+    run = load_run({**MINIMAL_CONFIG, "gmc": "Uppsala"}, trio_dir)
+    assert run.config["gmc"] == "Uppsala" and "no site overlay" in str(run.warnings[-1])

@@ -401,11 +401,75 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         units, found = load_units(_resolve(workdir, sheets["units"]), samples or None, workdir,
                                   name=sheets["units"], samples_name=sheets["samples"] or "samples")
         problems += found
+    site = ""
+    if isinstance(config, dict) and not problems:
+        site, found = choose_site(config, samples, sheets["samples"] or "samples")
+        problems += found
+    if site and not problems:
+        config, found, note = apply_site_overlay(config, site, workdir)
+        problems += found
+        warnings += [note] if note else []
     if isinstance(config, dict) and not problems:
         problems += _config_file_problems(config, workdir, config_source)
     if problems:
         raise InputError(problems)
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)
+
+
+GMC_DIR = Path(__file__).resolve().parents[2] / "config" / "gmc"
+
+
+def choose_site(config: dict, samples: list[Sample], sheet: str) -> tuple[str, list[Problem]]:
+    """The GMC of the run: `gmc` in the config (or --config gmc=SITE), else the one site of
+    the sheet's `gmc` column; a sheet mixing sites without an explicit choice is an error."""
+    if config.get("gmc"):
+        return config["gmc"], []
+    sites = sorted({s.gmc for s in samples if s.gmc})
+    if len(sites) > 1:
+        lines = {site: next(s.line for s in samples if s.gmc == site) for site in sites}
+        return "", [Problem(sheet, lines[site], "gmc", site,
+                            f"the sheet mixes sites ({', '.join(sites)}): run one GMC at a time "
+                            "or choose one with `gmc:` in the config (--config gmc=SITE)")
+                    for site in sites]
+    return (sites[0] if sites else ""), []
+
+
+def _merge(base: dict, overlay: dict) -> dict:
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(
+            base.get(key), dict) else value
+    return out
+
+
+def apply_site_overlay(config: dict, site: str, workdir: Path | str
+                       ) -> tuple[dict, list[Problem], Problem | None]:
+    """`config` with `gmc_dir/<site>.yaml` (default config/gmc/) merged over it: the site's
+    references, panels and rank models. A missing overlay is a warning (the base config
+    applies); an invalid one, an error naming the overlay's file, line and key."""
+    directory = Path(_resolve(workdir, config["gmc_dir"])) if config.get("gmc_dir") else GMC_DIR
+    path = directory / f"{site}.yaml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
+        return config, [], Problem(str(path), None, "gmc", site, "no site overlay for this GMC: "
+                                   f"the base config applies (overlays: {available})", kind="key")
+    try:
+        overlay = _load_yaml(str(path))
+    except InputError as exc:
+        return config, exc.problems, None
+    if not isinstance(overlay, dict):
+        return config, [Problem(str(path), 1, None, None, "a site overlay is a YAML mapping")], None
+    for key in ("samples", "units", "gmc", "gmc_dir"):
+        if key in overlay:
+            return config, [Problem(str(path), None, key, str(overlay[key]),
+                                    "belongs to the run's config, not to a site overlay",
+                                    kind="key")], None
+    try:
+        merged = validate_config(_merge(config, overlay), str(path))
+    except InputError as exc:
+        return config, exc.problems, None
+    merged["gmc"] = site
+    return merged, [], None
 
 
 CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start when set
