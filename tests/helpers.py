@@ -79,3 +79,17 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout
            "--directory", str(workdir), "--configfile", str(configfile), *args]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def read_candidates(path: Path):
+    """A candidate list: the leading `## QC: ...` lines are the QC verdict, then a TSV."""
+    import pandas as pd
+
+    with open(path) as handle:
+        qc_lines = []
+        while (line := handle.readline()).startswith("##"):
+            qc_lines.append(line.rstrip("\n"))
+        handle.seek(0)
+        table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
+                            skiprows=len(qc_lines))
+    return qc_lines, table

@@ -6,7 +6,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from helpers import WORKFLOW_TOOLS, need_tools, snakemake
+from helpers import WORKFLOW_TOOLS, need_tools, read_candidates, snakemake
 
 pytestmark = pytest.mark.e2e
 SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
@@ -64,8 +64,9 @@ def test_both_planted_deletions_are_called_with_their_carriers(demo_run):
 
 def test_planted_variants_carry_their_model_and_rank_first(demo_run):
     workdir, truth = demo_run
-    ranked = pd.read_csv(workdir / "results/DEMO/DEMO.candidates.tsv", sep="\t", dtype=str,
-                         keep_default_na=False)
+    qc_lines, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
+    # The QC verdict heads the list; the demo trio passes every gate.
+    assert qc_lines and qc_lines[0].startswith("## QC: PASS"), qc_lines
     ranks = {}
     for _, planted in truth[truth["type"] == "SNV"].iterrows():
         row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
@@ -100,3 +101,16 @@ def test_qc_report_and_pedigree_are_delivered(demo_run):
     assert "fastp" in report and "mosdepth" in report and "demo-proband" in report
     ped = (workdir / "results/DEMO/DEMO.ped").read_text().splitlines()
     assert "DEMO\tdemo-proband\tdemo-father\tdemo-mother\t1\t2" in ped
+
+
+def test_family_qc_passes_the_demo_trio_and_reaches_multiqc(demo_run):
+    workdir, _ = demo_run
+    qc = pd.read_csv(workdir / "results/DEMO/DEMO.qc.tsv", sep="\t", dtype=str,
+                     keep_default_na=False)
+    verdicts = qc[qc["metric"] == "verdict"].set_index("unit")["verdict"].to_dict()
+    assert verdicts == {"demo-father": "PASS", "demo-mother": "PASS", "demo-proband": "PASS",
+                        "DEMO": "PASS"}
+    kinship = qc[qc["metric"].str.startswith("kinship")]
+    assert len(kinship) >= 3 and set(kinship["verdict"]) == {"PASS"}
+    report = (workdir / "results/multiqc/multiqc_report.html").read_text()
+    assert "helgenom_qc_verdicts" in report and "helgenom_qc_relatedness" in report

@@ -37,6 +37,7 @@ from helgenom.inheritance import (
 )
 from helgenom.pedigree import Family, read_ped
 from helgenom.phenotype import combined_score, gene_phenotype_scores
+from helgenom.qc import header_lines
 from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
 from helgenom.vcfio import Genotypes, VcfHeader, concat_variants, read_header, read_variants
@@ -61,6 +62,7 @@ class RankOptions:
     rank_model: str = str(RESOURCES / "rank_model" / "helgenom_snv_v1.ini")
     sv_rank_model: str = str(RESOURCES / "rank_model" / "helgenom_sv_v1.ini")
     hpo: dict[str, list[str]] = field(default_factory=dict)  # family -> HPO terms
+    qc: list[str] = field(default_factory=list)  # helgenom qc results (.qc.json/.qc.tsv)
 
 
 def match_contig(name: str, contigs: list[str]) -> str:
@@ -334,7 +336,11 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
         write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
                   Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    candidates.to_csv(tmp_tsv, sep="\t", index=False, na_rep=".")
+    with tmp_tsv.open("w") as handle:
+        # The QC verdict comes first: a clinician sees a failed family before any variant.
+        for path in opts.qc:
+            handle.writelines(f"{line}\n" for line in header_lines(Path(path)))
+        candidates.to_csv(handle, sep="\t", index=False, na_rep=".")
     tmp_tsv.replace(out_tsv)
     return candidates
 
@@ -369,7 +375,7 @@ def _rank_cmd(args: argparse.Namespace) -> int:
                            chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
                            reduced_penetrance=read_gene_list(args.reduced_penetrance),
                            panel=read_gene_list(args.panel), panel_mode=args.panel_mode,
-                           hpo=parse_hpo(args.hpo))
+                           hpo=parse_hpo(args.hpo), qc=args.qc)
         opts.rank_model = args.rank_model or opts.rank_model
         opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
         candidates = rank(args.vcf, args.ped, args.out, opts)
@@ -395,6 +401,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--panel", metavar="GENES", help="gene panel (one symbol per line)")
     parser.add_argument("--hpo", action="append", default=[], metavar="FAMILY:HP:0000001,...",
                         help="the affected members' HPO terms, per family (repeatable)")
+    parser.add_argument("--qc", action="append", default=[], metavar="QC.json",
+                        help="helgenom qc result(s): the verdict heads the candidate list")
     parser.add_argument("--rank-model", help="GENMOD rank model (.ini) for small variants "
                         "(default: resources/rank_model/helgenom_snv_v1.ini)")
     parser.add_argument("--sv-rank-model", help="GENMOD rank model (.ini) for SVs "

@@ -485,10 +485,17 @@ CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start wh
 
 def _config_file_problems(config: dict, workdir: Path | str, source: str) -> list[Problem]:
     """Configured files that are missing, unindexed (population VCF) or unreadable (rank
-    models are parsed here, so that a bad .ini stops the run before any job)."""
+    models are parsed here, so that a bad .ini stops the run before any job), and QC
+    thresholds that do not make sense."""
+    from helgenom.qc import PRESETS, merge_thresholds
     from helgenom.rankmodel import RankModelError, load_rank_model
 
     problems = []
+    qc = config.get("qc", {})
+    try:
+        merge_thresholds(PRESETS[qc.get("preset", "default")], qc.get("thresholds"))
+    except ValueError as error:
+        problems.append(Problem(source, None, "qc.thresholds", "", str(error), kind="key"))
     for section, key, what in CONFIG_FILES:
         value = config.get(section, {}).get(key, "")
         if not value:

@@ -99,13 +99,18 @@ def _fragment_lengths(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def sample_fragments(
-    rng: np.random.Generator, template: Template, depth_per_hap: float
+    rng: np.random.Generator,
+    template: Template,
+    depth_per_hap: float,
+    weights: Sequence[float] | None = None,
 ) -> Fragments:
-    """Unique fragments (no N inside) giving ``depth_per_hap`` mean read depth per haplotype,
-    plus PCR duplicates of a random subset, in random order."""
+    """Unique fragments (no N inside) giving ``depth_per_hap`` mean read depth per haplotype
+    (times its weight, if given: a mixture of samples), plus PCR duplicates of a random subset,
+    in random order."""
     starts, lengths = [], []
-    for offset, hap_len in zip(template.offsets, template.lengths, strict=True):
-        wanted = round(depth_per_hap * hap_len / (2 * READ_LENGTH))
+    scales = [1.0] * len(template.offsets) if weights is None else list(weights)
+    for offset, hap_len, scale in zip(template.offsets, template.lengths, scales, strict=True):
+        wanted = round(depth_per_hap * scale * hap_len / (2 * READ_LENGTH))
         got = 0
         while got < wanted:
             m = int((wanted - got) * 1.1) + 64

@@ -5,7 +5,8 @@ interspersed repeat family, a segmental duplication and an N gap), an Ensembl-st
 with ~20 real disease-gene symbols, a population allele-frequency VCF, 2x150 paired-end
 reads for a father/mother/affected-son trio with planted causal variants, their truth set,
 and the sample sheets and config to run the workflow on it. The same seed and arguments
-always give byte-identical files.
+always give byte-identical files. `--scenario` plants a QC failure (sample swap, sex
+mismatch, contamination, low depth; see `helgenom.sim_scenarios`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from helgenom.sim_genome import (
     write_gff3,
 )
 from helgenom.sim_reads import make_template, sample_fragments, write_unit
+from helgenom.sim_scenarios import SCENARIOS, Sequenced, check_scenario, sequencing_plan
 from helgenom.sim_variants import (
     FATHER,
     MALE,
@@ -84,6 +86,8 @@ prioritisation:
     het_ab_max: 0.8
     homref_max_alt_fraction: 0.02
     homalt_min_alt_fraction: 0.98
+qc:
+  preset: demo
 """
 
 
@@ -144,20 +148,18 @@ def _write_reads(
     outdir: Path,
     reference: Reference,
     trio: Trio,
-    depth: float,
+    plan: dict[str, Sequenced],
     seeds: list[np.random.SeedSequence],
 ) -> dict[str, int]:
     pairs: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for sample, seed in zip(SAMPLES, seeds, strict=True):
             rng = np.random.default_rng(seed)
-            haps = [
-                haplotype_sequence(reference, trio, hap)
-                for contig in reference.contigs
-                for hap in trio.haplotypes[sample][contig]
-            ]
-            template = make_template(haps)
-            frags = sample_fragments(rng, template, depth / 2.0)
+            sequenced = plan[sample]
+            template = make_template(
+                [haplotype_sequence(reference, trio, hap) for hap in sequenced.haplotypes]
+            )
+            frags = sample_fragments(rng, template, sequenced.depth / 2.0, sequenced.weights)
             lanes = UNITS[sample]
             bounds = np.linspace(0, len(frags), len(lanes) + 1).round().astype(int)
             for k, lane in enumerate(lanes):
@@ -177,13 +179,20 @@ def _write_reads(
 
 
 def simulate(
-    outdir: Path, seed: int = 1, size_mb: float = 1.0, depth: float = 25.0
+    outdir: Path,
+    seed: int = 1,
+    size_mb: float = 1.0,
+    depth: float = 25.0,
+    scenario: str | None = None,
 ) -> dict[str, Path]:
     """Write the demo trio under ``outdir``; returns the written files by role.
 
     Keys: fasta, fai, gff3, population_vcf, population_tbi, truth_tsv, truth_vcf, truth_tbi,
     samples, units, config, summary, and ``fastq:<sample>:<unit>:R1|R2`` per FASTQ file.
+    ``scenario`` (one of `SCENARIOS`) changes what one sample's reads come from; the sheets
+    and the truth set still describe the intended family.
     """
+    check_scenario(scenario)
     if size_mb < MIN_SIZE_MB:
         raise ValueError(f"size_mb must be at least {MIN_SIZE_MB}")
     if not depth > 0:
@@ -195,7 +204,8 @@ def simulate(
     outdir = Path(outdir)
     (outdir / "reference").mkdir(parents=True, exist_ok=True)
     (outdir / "fastq").mkdir(parents=True, exist_ok=True)
-    genome_seed, variant_seed, read_seed = np.random.SeedSequence(seed).spawn(3)
+    # A fourth stream, for scenarios only, leaves the first three (the default demo) unchanged.
+    genome_seed, variant_seed, read_seed, scenario_seed = np.random.SeedSequence(seed).spawn(4)
 
     reference = build_reference(np.random.default_rng(genome_seed), size_mb)
     trio = build_trio(np.random.default_rng(variant_seed), reference)
@@ -221,7 +231,8 @@ def simulate(
     _bgzip_and_index(truth_vcf_text(reference, trio.planted), paths["truth_vcf"])
     paths["truth_tsv"].write_text(truth_tsv_text(trio.planted), encoding="ascii")
 
-    pairs = _write_reads(outdir, reference, trio, depth, read_seed.spawn(len(SAMPLES)))
+    plan = sequencing_plan(reference, trio, depth, scenario, scenario_seed)
+    pairs = _write_reads(outdir, reference, trio, plan, read_seed.spawn(len(SAMPLES)))
     for sample in SAMPLES:
         for lane in UNITS[sample]:
             for mate, rel in zip(("R1", "R2"), _fastq_paths(sample, lane), strict=True):
@@ -247,12 +258,15 @@ def simulate(
         "planted_variants": [p.id for p in trio.planted],
         "read_pairs": pairs,
     }
+    if scenario is not None:
+        summary["scenario"] = {"name": scenario, "description": SCENARIOS[scenario]}
     paths["summary"].write_text(json.dumps(summary, indent=2) + "\n", encoding="ascii")
     return paths
 
 
 def _main(args: argparse.Namespace) -> int:
-    paths = simulate(args.outdir, seed=args.seed, size_mb=args.size_mb, depth=args.depth)
+    paths = simulate(args.outdir, seed=args.seed, size_mb=args.size_mb, depth=args.depth,
+                     scenario=args.scenario)
     print(f"helgenom simulate: wrote {len(paths)} files under {args.outdir}", file=sys.stderr)
     print(f"workflow config: {paths['config']} (paths relative to {args.outdir})", file=sys.stderr)
     return 0
@@ -286,5 +300,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=25.0,
         metavar="FLOAT",
         help="diploid autosomal mean read depth (default: 25)",
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default=None,
+        help="plant a QC failure: "
+        + "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
+        + " (default: none, the demo as designed)",
     )
     parser.set_defaults(func=_main)

@@ -1,7 +1,9 @@
 # Shared set-up: validate the config and the sample sheets once, at workflow start, and expose
 # small helpers to the rules. All logic lives in the `helgenom` package, where it is unit tested.
 
+import json
 import re
+import shlex
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -95,6 +97,7 @@ def final_targets():
     targets = ["results/multiqc/multiqc_report.html"]
     for family in RUN.families:
         targets += [
+            f"results/{family}/{family}.qc.tsv",
             f"results/{family}/{family}.candidates.tsv",
             f"results/{family}/{family}.vcf.gz",
             f"results/{family}/{family}.sv.vcf.gz",

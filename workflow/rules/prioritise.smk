@@ -9,6 +9,7 @@ rule rank:
         sv="calling/{family}.sv.vcf.gz",
         gff3=GFF3,
         extra=list(RANK_FILES.values()),
+        qc="results/{family}/{family}.qc.json",
     output:
         vcf="results/{family}/{family}.vcf.gz",
         index="results/{family}/{family}.vcf.gz.tbi",
@@ -44,7 +45,7 @@ rule rank:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
         "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
-        " {params.hpo} {params.extra} --chrx {params.chrx}"
+        " {params.hpo} {params.extra} --qc {input.qc} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix} > {log} 2>&1"
