@@ -8,15 +8,20 @@ bi-allelic rows. Genotypes are coded per sample as int8: -1 no-call, 0 hom-ref, 
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import shlex
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
 
 from helgenom.errors import InputError, Problem
 
@@ -96,17 +101,20 @@ STANDARD_FORMAT = {  # VCF 4.3 reserved FORMAT keys the reader uses
 }
 
 
-def split_alleles_command(path: Path | str, header: VcfHeader, workdir: Path) -> str:
-    """Shell pipeline printing `path` as uncompressed BCF with one ALT allele per record."""
+def split_alleles_command(path: Path | str, header: VcfHeader, workdir: Path,
+                          output_type: str = "u") -> str:
+    """Shell pipeline printing `path` with one ALT allele per record: uncompressed BCF, or
+    what `output_type` (bcftools -O) says."""
     source = shlex.quote(str(path))
+    out = f"-O{output_type}"
     if header.fixes:
         full = workdir / "header.txt"
         meta = [line for line in header.lines if line.startswith("##")]
         column_line = next(line for line in header.lines if line.startswith("#CHROM"))
         full.write_text("\n".join([*meta, *header.fixes, column_line]) + "\n")
         return (f"bcftools reheader -h {shlex.quote(str(full))} {source}"
-                f" | bcftools norm -m -any -Ou -")
-    return f"bcftools norm -m -any -Ou {source}"
+                f" | bcftools norm -m -any {out} -")
+    return f"bcftools norm -m -any {out} {source}"
 
 
 # Every distinct GT string is decoded once; columns are mapped through the table.
@@ -118,6 +126,9 @@ def _decode_gt(text: str) -> tuple[int, int]:
     if len(alleles) == 1:
         return (2 if alts else 0), 1
     return min(alts, 2), len(alleles)
+
+
+_decode_gt_cached = cache(_decode_gt)
 
 
 def decode_genotypes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -158,13 +169,104 @@ UNDECLARED = {
                '##FORMAT=<ID={},Number=.,Type=String,Description="Not declared in the input">'),
 }
 
+# `bcftools query` output is parsed by Arrow in blocks of about this many bytes; every block is
+# reduced at once (GT strings to int8 codes, GQ/AD text to floats) so that only the compact
+# per-row values are kept, whatever the number of records.
+BLOCK_BYTES = 1 << 24
+
+
+class _Unparsable(Exception):
+    """Arrow could not parse the query output (the numbers, or the rows themselves)."""
+
+    def __init__(self, message: str, conversion: bool) -> None:
+        super().__init__(message)
+        self.conversion = conversion
+
+
+@dataclass
+class _Query:
+    """One `bcftools query` stream: the variant columns (Arrow) and per-sample arrays."""
+
+    table: pa.Table
+    arrays: dict[str, np.ndarray]  # "{sample}\t{GT|PLOIDY|GQ|AD{0}|AD{1}}" -> values per row
+
+
+def _arrow_types(columns: list[str], numeric_as_text: bool) -> dict[str, pa.DataType]:
+    types: dict[str, pa.DataType] = {}
+    for name in columns:
+        tag = name.rpartition("\t")[2] if "\t" in name else None
+        if name == "POS":
+            types[name] = pa.int64()
+        elif tag == "GT":
+            types[name] = pa.dictionary(pa.int32(), pa.string())
+        elif tag is not None and not numeric_as_text:
+            types[name] = pa.float64()
+        else:
+            types[name] = pa.large_string()
+    return types
+
+
+def _gt_codes(column: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 genotype codes and ploidy of a dictionary-encoded GT column (null = '.')."""
+    table = [_decode_gt_cached(v) for v in column.dictionary.to_pylist()] + [(-1, 1)]
+    index = pc.fill_null(column.indices, len(table) - 1).to_numpy()
+    gts = np.array([t[0] for t in table], dtype=np.int8)[index]
+    ploidy = np.array([t[1] for t in table], dtype=np.int8)[index]
+    return gts, ploidy
+
+
+def _float_values(column: pa.Array) -> np.ndarray:
+    """float64 per row, NaN where missing or (like pandas' errors="coerce") not a number."""
+    if pa.types.is_floating(column.type):
+        return column.to_numpy(zero_copy_only=False)
+    return pd.to_numeric(pd.Series(column.to_pylist(), dtype=object),
+                         errors="coerce").to_numpy(dtype=float)
+
+
+def _parse_stream(stream: io.BufferedReader, columns: list[str], numeric_as_text: bool) -> _Query:
+    """Parse tab-separated query output block by block, reducing each block at once."""
+    types = _arrow_types(columns, numeric_as_text)
+    kept = [c for c in columns if "\t" not in c]
+    per_sample = [c for c in columns if "\t" in c]
+    parts: dict[str, list[np.ndarray]] = {}
+    batches: list[pa.RecordBatch] = []
+    schema = pa.schema([(c, types[c]) for c in kept])
+    if stream.peek(1)[:1]:
+        try:
+            reader = pa_csv.open_csv(
+                stream,
+                read_options=pa_csv.ReadOptions(column_names=columns, block_size=BLOCK_BYTES),
+                parse_options=pa_csv.ParseOptions(delimiter="\t", quote_char=False,
+                                                  double_quote=False, escape_char=False),
+                convert_options=pa_csv.ConvertOptions(column_types=types, null_values=["."],
+                                                      strings_can_be_null=True),
+            )
+            for batch in reader:
+                for name in per_sample:
+                    column = batch.column(name)
+                    if name.endswith("\tGT"):
+                        gts, ploidy = _gt_codes(column)
+                        parts.setdefault(name, []).append(gts)
+                        parts.setdefault(name[:-2] + "PLOIDY", []).append(ploidy)
+                    else:
+                        parts.setdefault(name, []).append(_float_values(column))
+                batches.append(batch.select(kept))
+        except pa.ArrowInvalid as error:
+            raise _Unparsable(str(error), "conversion error" in str(error)) from error
+    arrays = {name: np.concatenate(values) for name, values in parts.items()}
+    for name in per_sample:  # no records
+        if name not in arrays:
+            arrays[name] = np.zeros(0, dtype=np.int8 if name.endswith("\tGT") else float)
+            if name.endswith("\tGT"):
+                arrays[name[:-2] + "PLOIDY"] = np.zeros(0, dtype=np.int8)
+    return _Query(pa.Table.from_batches(batches, schema=schema), arrays)
+
 
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
-                 columns: list[str]) -> pd.DataFrame | None:
+                 columns: list[str], numeric_as_text: bool = False) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
     declare (they are then added to `header.fixes`, so that the caller can run it again)."""
-    dtypes = {c: str for c in columns}
-    dtypes["POS"] = "int64"
+    unparsable: _Unparsable | None = None
     with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp:
         command = (f"{split_alleles_command(path, header, Path(tmp))} | bcftools query"
                    f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)} -")
@@ -174,14 +276,12 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
                                     stdout=subprocess.PIPE, stderr=err)
             assert proc.stdout is not None
             try:
-                table = pd.read_csv(proc.stdout, sep="\t", header=None, names=columns,
-                                    dtype=dtypes, na_values=["."], keep_default_na=False,
-                                    engine="c")
-            except pd.errors.EmptyDataError:
-                table = pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+                query = _parse_stream(proc.stdout, columns, numeric_as_text)
+            except _Unparsable as error:
+                unparsable = error
             finally:
                 proc.stdout.close()
-        status = proc.wait()
+            status = proc.wait()
         messages = errors.read_text(errors="replace")
     fixes = [template.format(name) for kind, (pattern, template) in UNDECLARED.items()
              for name in dict.fromkeys(pattern.findall(messages))
@@ -193,11 +293,17 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
     if "Bad BCF record" in messages:
         raise InputError([Problem(str(path), 0, "", "", "bcftools cannot read some records: "
                                   + messages.split("Bad BCF record", 1)[1].splitlines()[0])])
-    if status != 0:
+    if unparsable is not None and unparsable.conversion and not numeric_as_text:
+        # A FORMAT value that is not a number (GQ declared as a String, say): read them as
+        # text and coerce, as pandas' to_numeric(errors="coerce") would.
+        return _query_table(path, header, samples, fmt, columns, numeric_as_text=True)
+    if status != 0 and (unparsable is None or status not in (141, -13)):
         last = messages.strip().splitlines()[-1:]
         raise InputError([Problem(str(path), 0, "", "",
                                   f"bcftools could not read it: {' '.join(last)}")])
-    return table
+    if unparsable is not None:
+        raise InputError([Problem(str(path), 0, "", "", f"cannot parse the records: {unparsable}")])
+    return query
 
 
 def read_variants(
@@ -221,33 +327,53 @@ def read_variants(
     fmt += "[\t" + "\t".join(f"%{tag}" for tag in per_sample) + "]\n"
     columns = ["CHROM", "POS", "REF", "ALT", "QUAL", "FILTER", *info_present]
     columns += [f"{s}\t{tag}" for s in samples for tag in per_sample]
-    table = _query_table(path, header, samples, fmt, columns)
-    if table is None:  # declared what was missing: once more
-        table = _query_table(path, header, samples, fmt, columns)
-    if table is None:
+    query = _query_table(path, header, samples, fmt, columns)
+    if query is None:  # declared what was missing: once more
+        query = _query_table(path, header, samples, fmt, columns)
+    if query is None:
         raise InputError([Problem(str(path), 0, "header", "", "records use undeclared "
                                   f"contigs or tags even after declaring {header.fixes}")])
+    arrow = query.table
+    arrow = arrow.set_column(arrow.schema.get_field_index("FILTER"), "FILTER",
+                             pc.fill_null(arrow.column("FILTER"), "."))
+    n = arrow.num_rows
+    table = arrow.to_pandas(split_blocks=True, self_destruct=True)
+    del arrow
     for name in info_fields:
         if name not in table:
             table[name] = pd.NA
+    arrays = query.arrays
     gts = Genotypes({}, {}, {}, {}, {})
     for s in samples:
-        gts.gt[s], gts.ploidy[s] = decode_genotypes(table.pop(f"{s}\tGT"))
-        gts.gq[s] = _numeric(_pop(table, f"{s}\tGQ"), len(table))
-        gts.ref_depth[s] = _numeric(_pop(table, f"{s}\tAD{{0}}"), len(table))
-        gts.alt_depth[s] = _numeric(_pop(table, f"{s}\tAD{{1}}"), len(table))
-    table["FILTER"] = table["FILTER"].fillna(".")
+        gts.gt[s], gts.ploidy[s] = arrays.pop(f"{s}\tGT"), arrays.pop(f"{s}\tPLOIDY")
+        gts.gq[s] = arrays.pop(f"{s}\tGQ", None)
+        gts.ref_depth[s] = arrays.pop(f"{s}\tAD{{0}}", None)
+        gts.alt_depth[s] = arrays.pop(f"{s}\tAD{{1}}", None)
+        for values in (gts.gq, gts.ref_depth, gts.alt_depth):
+            if values[s] is None:
+                values[s] = np.full(n, np.nan)
     return table, gts
 
 
-def _pop(table: pd.DataFrame, column: str) -> pd.Series | None:
-    return table.pop(column) if column in table else None
-
-
-def _numeric(column: pd.Series | None, n: int) -> np.ndarray:
-    if column is None:
-        return np.full(n, np.nan)
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+def arrow_strings(column: pd.Series) -> pa.ChunkedArray | None:
+    """A string column as Arrow large strings, without copying when it is Arrow-backed
+    already; None if it holds anything but strings and NA."""
+    try:
+        values = column.array
+        if hasattr(values, "__arrow_array__"):
+            arrow = values.__arrow_array__()
+        else:
+            arrow = pa.array(column.to_numpy(dtype=object), from_pandas=True)
+        if isinstance(arrow, pa.Array):
+            arrow = pa.chunked_array([arrow])
+        if pa.types.is_dictionary(arrow.type):
+            arrow = arrow.cast(arrow.type.value_type)
+        if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)
+                or pa.types.is_null(arrow.type)):
+            return None
+        return arrow.cast(pa.large_string())
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
 
 
 def concat_variants(parts: list[tuple[pd.DataFrame, Genotypes]]) -> tuple[pd.DataFrame, Genotypes]:

@@ -10,6 +10,7 @@ rule multiqc:
         mosdepth_dist=expand(
             "qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=RUN.samples
         ),
+        family_qc=expand("qc/multiqc/{family}", family=RUN.families),
     output:
         "results/multiqc/multiqc_report.html",
     log:
@@ -24,7 +25,7 @@ rule multiqc:
     params:
         outdir=lambda wildcards, output: str(Path(output[0]).parent),
     message:
-        "MultiQC: one report over fastp, samtools and mosdepth"
+        "MultiQC: one report over fastp, samtools, mosdepth and the family QC gates"
     shell:
         "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
         " {input} > {log} 2>&1"
