@@ -15,12 +15,13 @@ export PATH := $(CURDIR)/.conda-env/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 SNAKEMAKE := $(VENV)/bin/snakemake --snakefile workflow/Snakefile
 
-.PHONY: demo test lint tools venv clean-demo help
+.PHONY: demo test test-slurm lint tools venv clean-demo help
 
 help:
 	@echo "make demo   run the workflow on the demo trio (results in demo/results/)"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff, snakefmt --check, snakemake --lint"
+	@echo "make test-slurm  only the tests on a real single-node SLURM cluster (root)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,9 @@ demo: venv tools demo/.simulated
 
 test: venv tools
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-slurm: venv tools
+	$(VENV)/bin/python -m pytest -m slurm -v -rs $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/python -m pytest -q tests/workflow/test_lint.py tests/workflow/test_dryrun.py -k "lint or ruff or snakefmt"
