@@ -711,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
                                           for r in runs],
         "throughput_ratio_helgenom_over_genmod": ratios, "goals": goals,
     }
-    out_json = workdir / "bench_rank.json"
+    out_json = workdir / f"bench_rank-{args.records}.json"
     out_json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nJSON: {out_json}")
 

@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -262,27 +263,71 @@ def _parse_stream(stream: io.BufferedReader, columns: list[str], numeric_as_text
     return _Query(pa.Table.from_batches(batches, schema=schema), arrays)
 
 
+# Reading runs as two `bcftools norm | bcftools query` pipelines over two sets of contigs when
+# the input is indexed and the contigs split into halves of at least this share of records.
+MIN_SHARE = 0.25
+
+
+def _region_files(path: Path | str, header: VcfHeader, workdir: Path) -> list[Path]:
+    """Two regions files (whole contigs, in file order) of about equal record counts, or none
+    (no index, one big contig, header lines to add first)."""
+    if header.fixes or not any(Path(f"{path}{ext}").is_file() for ext in (".tbi", ".csi")):
+        return []
+    proc = subprocess.run(["bcftools", "index", "-s", str(path)], capture_output=True,
+                          text=True, check=False)
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    if proc.returncode != 0 or len(rows) < 2 or any(len(r) != 3 or not r[2].isdigit()
+                                                   for r in rows):
+        return []
+    counts = np.array([int(r[2]) for r in rows])
+    total = int(counts.sum())
+    before = np.cumsum(counts)[:-1]
+    cut = int(np.argmin(np.abs(2 * before - total))) + 1
+    if min(before[cut - 1], total - before[cut - 1]) < MIN_SHARE * total:
+        return []
+    files = []
+    for i, part in enumerate((rows[:cut], rows[cut:])):
+        regions = workdir / f"regions-{i}.txt"
+        regions.write_text("".join(f"{r[0]}\t1\t{(1 << 31) - 1}\n" for r in part))
+        files.append(regions)
+    return files
+
+
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str], numeric_as_text: bool = False) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
     declare (they are then added to `header.fixes`, so that the caller can run it again)."""
-    unparsable: _Unparsable | None = None
-    with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp:
-        command = (f"{split_alleles_command(path, header, Path(tmp))} | bcftools query"
-                   f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)} -")
-        errors = Path(tmp) / "stderr.txt"
-        with errors.open("wb") as err:
-            proc = subprocess.Popen(["bash", "-o", "pipefail", "-c", command],
-                                    stdout=subprocess.PIPE, stderr=err)
-            assert proc.stdout is not None
-            try:
-                query = _parse_stream(proc.stdout, columns, numeric_as_text)
-            except _Unparsable as error:
-                unparsable = error
-            finally:
-                proc.stdout.close()
-            status = proc.wait()
-        messages = errors.read_text(errors="replace")
+    with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        split = split_alleles_command(path, header, tmp)
+        query = (f" | bcftools query -s {shlex.quote(','.join(samples))}"
+                 f" -f {shlex.quote(fmt)} -")
+        regions = _region_files(path, header, tmp)
+        commands = [split.replace(" -m -any ", f" -R {shlex.quote(str(r))} --regions-overlap 0"
+                                  " -m -any ", 1) + query for r in regions] or [split + query]
+
+        def run(index: int) -> tuple[_Query | _Unparsable, int, str]:
+            errors = tmp / f"stderr-{index}.txt"
+            with errors.open("wb") as err:
+                proc = subprocess.Popen(["bash", "-o", "pipefail", "-c", commands[index]],
+                                        stdout=subprocess.PIPE, stderr=err)
+                assert proc.stdout is not None
+                try:
+                    outcome: _Query | _Unparsable = _parse_stream(proc.stdout, columns,
+                                                                  numeric_as_text)
+                except _Unparsable as error:
+                    outcome = error
+                finally:
+                    proc.stdout.close()
+                status = proc.wait()
+            return outcome, status, errors.read_text(errors="replace")
+
+        if len(commands) == 1:
+            runs = [run(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+                runs = list(pool.map(run, range(len(commands))))
+    messages = "".join(r[2] for r in runs)
     fixes = [template.format(name) for kind, (pattern, template) in UNDECLARED.items()
              for name in dict.fromkeys(pattern.findall(messages))
              if template.format(name) not in header.fixes]
@@ -293,17 +338,26 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
     if "Bad BCF record" in messages:
         raise InputError([Problem(str(path), 0, "", "", "bcftools cannot read some records: "
                                   + messages.split("Bad BCF record", 1)[1].splitlines()[0])])
-    if unparsable is not None and unparsable.conversion and not numeric_as_text:
+    failed = [r for r in runs if isinstance(r[0], _Unparsable)]
+    if any(r[0].conversion for r in failed) and not numeric_as_text:  # type: ignore[union-attr]
         # A FORMAT value that is not a number (GQ declared as a String, say): read them as
         # text and coerce, as pandas' to_numeric(errors="coerce") would.
         return _query_table(path, header, samples, fmt, columns, numeric_as_text=True)
-    if status != 0 and (unparsable is None or status not in (141, -13)):
-        last = messages.strip().splitlines()[-1:]
+    for outcome, status, text in runs:
+        if status != 0 and (not isinstance(outcome, _Unparsable) or status not in (141, -13)):
+            last = text.strip().splitlines()[-1:]
+            raise InputError([Problem(str(path), 0, "", "",
+                                      f"bcftools could not read it: {' '.join(last)}")])
+    if failed:
         raise InputError([Problem(str(path), 0, "", "",
-                                  f"bcftools could not read it: {' '.join(last)}")])
-    if unparsable is not None:
-        raise InputError([Problem(str(path), 0, "", "", f"cannot parse the records: {unparsable}")])
-    return query
+                                  f"cannot parse the records: {failed[0][0]}")])
+    parts = [r[0] for r in runs]
+    assert all(isinstance(q, _Query) for q in parts)
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[return-value]
+    return _Query(pa.concat_tables([q.table for q in parts]),  # type: ignore[union-attr]
+                  {name: np.concatenate([q.arrays[name] for q in parts])  # type: ignore[union-attr]
+                   for name in parts[0].arrays})  # type: ignore[union-attr]
 
 
 def read_variants(

@@ -249,7 +249,12 @@ class _Merger:
     def block(self, buf: bytes | memoryview) -> None:
         """Whole records (each ending in a newline): annotate and write them."""
         data = np.frombuffer(buf, dtype=np.uint8)
-        ends = np.flatnonzero(data == 10)
+        # Tabs and newlines in one pass (no other byte below 11 belongs in a VCF record).
+        marks = np.flatnonzero(data <= 10)
+        if len(marks) and data[marks].min() < 9:
+            raise _Misaligned("control characters in a record")
+        newline = data[marks] == 10
+        ends = marks[newline]
         n = len(ends)
         if n == 0:
             return
@@ -260,7 +265,7 @@ class _Merger:
         starts = np.empty(n, dtype=np.int64)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
-        tabs = np.flatnonzero(data == 9)
+        tabs = marks[~newline]
         first_tab = np.searchsorted(tabs, starts)
         if len(tabs) == 0 or first_tab[-1] + 6 >= len(tabs) or np.any(tabs[first_tab + 6] > ends):
             raise _Misaligned("a record has fewer than 8 columns")
