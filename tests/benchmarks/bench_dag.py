@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Benchmark the DAG build: `snakemake --dry-run` on sample sheets of 10, 100 and 1,000 samples.
+
+    python tests/benchmarks/bench_dag.py [--sizes 10 100 1000] [--repeats 3] [--lanes 4]
+                                         [--workdir DIR] [--keep] [--profile]
+
+Writes, per size, a working directory with samples.tsv (trios FAMnnnn-P/-F/-M, a singleton for
+the remainder), units.tsv (LANES units per sample) and empty placeholder FASTQs (validation only
+checks that they exist), all sharing one tiny reference, GFF3 and population VCF from
+`helgenom simulate` (size_mb=0.2). Times `snakemake --dry-run --cores 2` REPEATS times per size
+and prints samples, jobs, median wall seconds and seconds per 100 samples, and the machine.
+Goal: 1,000 samples in <= 20 s, growing no worse than linearly. --profile runs the largest
+size once more under cProfile and prints where the time goes.
+
+A benchmark, not a test: pytest does not collect it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import pstats
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+GOAL_SAMPLES, GOAL_S = 1000, 20.0
+FLOWCELL = "HBENCHDSX"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal:")), 0)
+    from snakemake import __version__ as snakemake_version
+
+    return (f"{os.cpu_count()} CPUs ({cpu}), {mem / 2**20:.1f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, "
+            f"Snakemake {snakemake_version}")
+
+
+def reference(base: Path) -> dict:
+    """Simulate the tiny reference once; the demo config with absolute reference paths."""
+    from helgenom.simulate import simulate
+
+    paths = simulate(base / "sim", seed=1, size_mb=0.2, depth=0.5)
+    config = yaml.safe_load(paths["config"].read_text())
+    config["reference"].update(fasta=str(paths["fasta"]), gff3=str(paths["gff3"]))
+    config["annotation"]["population_vcf"] = str(paths["population_vcf"])
+    return config
+
+
+def families(n: int) -> list[list[tuple[str, str, str, str, str]]]:
+    """(sample, sex, phenotype, father, mother) per member: trios, a singleton for the rest."""
+    out = []
+    for i in range((n + 2) // 3):
+        fam = f"FAM{i + 1:04d}"
+        trio = [(f"{fam}-P", "male", "affected", f"{fam}-F", f"{fam}-M"),
+                (f"{fam}-F", "male", "unaffected", "", ""),
+                (f"{fam}-M", "female", "unaffected", "", "")]
+        out.append(trio[: n - 3 * i] if n - 3 * i < 3 else trio)
+    for fam in out:  # a lone proband has no parents in the sheet
+        if len(fam) < 3:
+            fam[:] = [(s, sex, "affected", "", "") for s, sex, *_ in fam]
+    return out
+
+
+def workdir_of(base: Path, n: int, lanes: int, config: dict) -> Path:
+    work = base / f"n{n}"
+    (work / "fastq").mkdir(parents=True, exist_ok=True)
+    samples = ["family\tsample\tsex\tphenotype\tfather\tmother\tgmc\thpo"]
+    units = ["sample\tunit\tfq1\tfq2"]
+    for i, fam in enumerate(families(n)):
+        for sample, sex, phenotype, father, mother in fam:
+            hpo = "HP:0001250" if phenotype == "affected" else ""
+            samples.append("\t".join([f"FAM{i + 1:04d}", sample, sex, phenotype, father, mother,
+                                      "demo", hpo]))
+            for lane in range(1, lanes + 1):
+                fq = [f"fastq/{sample}_S1_L{lane:03d}_R{r}_001.fastq.gz" for r in (1, 2)]
+                for path in fq:
+                    (work / path).touch()
+                units.append("\t".join([sample, f"{FLOWCELL}-L{lane:03d}", *fq]))
+    (work / "samples.tsv").write_text("\n".join(samples) + "\n")
+    (work / "units.tsv").write_text("\n".join(units) + "\n")
+    (work / "config.yaml").write_text(yaml.safe_dump(
+        {**config, "samples": "samples.tsv", "units": "units.tsv"}, sort_keys=False))
+    return work
+
+
+def snakemake_args(work: Path, cores: int) -> list[str]:
+    return ["--dry-run", "--cores", str(cores), "--snakefile", str(SNAKEFILE), "--directory",
+            str(work), "--configfile", str(work / "config.yaml")]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def dry_run(work: Path, cores: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "snakemake", *snakemake_args(work, cores)],
+                          capture_output=True, text=True, env=env())
+    wall = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"dry run of {work} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    match = re.search(r"^total\s+(\d+)$", done.stdout, re.M)
+    return wall, int(match[1]) if match else -1
+
+
+def profile(work: Path, cores: int, top: int) -> None:
+    out = work / "dryrun.pstats"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "snakemake",
+           *snakemake_args(work, cores)]
+    subprocess.run(cmd, capture_output=True, text=True, env=env(), check=True)
+    for key in ("cumulative", "tottime"):
+        print(f"\n--- cProfile of the dry run ({work.name}), top {top} by {key} ({out}) ---")
+        pstats.Stats(str(out)).strip_dirs().sort_stats(key).print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lanes", type=int, default=4)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, help="default: a temporary folder, removed")
+    parser.add_argument("--keep", action="store_true", help="keep the working folders")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest size")
+    parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
+    args = parser.parse_args(argv)
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="helgenom-bench-dag-"))
+    base.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}\nworkdir: {base}")
+    try:
+        config = reference(base)
+        rows = []
+        for n in args.sizes:
+            work = workdir_of(base, n, args.lanes, config)
+            runs = [dry_run(work, args.cores) for _ in range(args.repeats)]
+            wall = statistics.median(w for w, _ in runs)
+            rows.append((n, runs[0][1], wall, [w for w, _ in runs]))
+            print(f"  {n} samples: {', '.join(f'{w:.2f}' for w, _ in runs)} s", flush=True)
+        print(f"\n{'samples':>8} {'jobs':>7} {'median wall s':>14} {'s per 100 samples':>18}"
+              "   runs (s)")
+        for n, jobs, wall, walls in rows:
+            print(f"{n:>8} {jobs:>7} {wall:>14.2f} {100 * wall / n:>18.3f}   "
+                  + " ".join(f"{w:.2f}" for w in walls))
+        by_n = {n: wall for n, _, wall, _ in rows}
+        if GOAL_SAMPLES in by_n:
+            ok = by_n[GOAL_SAMPLES] <= GOAL_S
+            print(f"\ngoal {GOAL_SAMPLES} samples <= {GOAL_S:.0f} s: "
+                  f"{'met' if ok else 'MISSED'} ({by_n[GOAL_SAMPLES]:.2f} s)")
+        if len(rows) >= 2:
+            (n0, _, w0, _), (n1, _, w1, _) = rows[-2], rows[-1]
+            print(f"growth {n0} -> {n1} samples (x{n1 / n0:.0f}): wall x{w1 / w0:.1f}; "
+                  f"per-sample cost x{(w1 / n1) / (w0 / n0):.2f} (<= ~1 is linear or better; "
+                  "start-up dominates small sheets)")
+        if args.profile:
+            profile(workdir_of(base, max(args.sizes), args.lanes, config), args.cores, args.top)
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
