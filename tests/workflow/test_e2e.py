@@ -114,3 +114,20 @@ def test_family_qc_passes_the_demo_trio_and_reaches_multiqc(demo_run):
     assert len(kinship) >= 3 and set(kinship["verdict"]) == {"PASS"}
     report = (workdir / "results/multiqc/multiqc_report.html").read_text()
     assert "helgenom_qc_verdicts" in report and "helgenom_qc_relatedness" in report
+
+
+def test_depth_caller_finds_both_deletions_and_no_upd(demo_run):
+    workdir, truth = demo_run
+    cnvs = query(workdir / "results/DEMO/DEMO.cnv.vcf.gz",
+                 "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE[\t%SAMPLE=%GT]\n")
+    for _, planted in truth[truth["type"] == "DEL"].iterrows():
+        start, end = int(planted["pos"]), int(planted["end"])
+        # 1-kb bins: the call may start and end up to a bin away from the breakpoints.
+        hits = [r for r in cnvs if r[0] == planted["chrom"] and r[3] == "DEL"
+                and abs(int(r[1]) - start) <= 1000 and abs(int(r[2]) - end) <= 1000]
+        assert hits, f"{planted['id']} not called from depth: {cnvs}"
+        genotypes = dict(cell.split("=") for cell in hits[0][4:])
+        for sample in SAMPLES:
+            assert same_gt(genotypes[sample], planted[sample]), (planted["id"], genotypes)
+    upd = pd.read_csv(workdir / "results/DEMO/DEMO.upd.tsv", sep="\t")
+    assert set(upd["call"]) == {"none"} and set(upd["chrom"]) == {"chr1", "chr2"}

@@ -93,6 +93,25 @@ def family_hpo(wildcards):
     return f"--hpo {wildcards.family}:{','.join(terms)}" if terms else ""
 
 
+def family_qc_inputs(wildcards):
+    members = family_members(wildcards.family)
+    return {
+        "fastp": [
+            f"qc/fastp/{s}/{u.unit}.fastp.json"
+            for s in members
+            for u in RUN.units_of(s)
+        ],
+        "stats": expand("qc/samtools/{sample}.stats.txt", sample=members),
+        "flagstat": expand("qc/samtools/{sample}.flagstat.txt", sample=members),
+        "markdup": expand("qc/markdup/{sample}.markdup.txt", sample=members),
+        "summary": expand("qc/mosdepth/{sample}.mosdepth.summary.txt", sample=members),
+        "dist": expand("qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=members),
+        "regions": expand("qc/mosdepth/{sample}.regions.bed.gz", sample=members),
+        "ped": f"results/{wildcards.family}/{wildcards.family}.ped",
+        "vcf": f"annotation/{wildcards.family}.snv.vcf.gz",
+    }
+
+
 def final_targets():
     targets = ["results/multiqc/multiqc_report.html"]
     for family in RUN.families:
@@ -101,5 +120,7 @@ def final_targets():
             f"results/{family}/{family}.candidates.tsv",
             f"results/{family}/{family}.vcf.gz",
             f"results/{family}/{family}.sv.vcf.gz",
+            f"results/{family}/{family}.cnv.vcf.gz",
+            f"results/{family}/{family}.upd.tsv",
         ]
     return targets

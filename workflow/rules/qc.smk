@@ -27,25 +27,6 @@ rule fastp:
         " --report_title '{wildcards.sample} {wildcards.unit}' > {log} 2>&1"
 
 
-def family_qc_inputs(wildcards):
-    members = family_members(wildcards.family)
-    return {
-        "fastp": [
-            f"qc/fastp/{s}/{u.unit}.fastp.json"
-            for s in members
-            for u in RUN.units_of(s)
-        ],
-        "stats": expand("qc/samtools/{sample}.stats.txt", sample=members),
-        "flagstat": expand("qc/samtools/{sample}.flagstat.txt", sample=members),
-        "markdup": expand("qc/markdup/{sample}.markdup.txt", sample=members),
-        "summary": expand("qc/mosdepth/{sample}.mosdepth.summary.txt", sample=members),
-        "dist": expand("qc/mosdepth/{sample}.mosdepth.global.dist.txt", sample=members),
-        "regions": expand("qc/mosdepth/{sample}.regions.bed.gz", sample=members),
-        "ped": f"results/{wildcards.family}/{wildcards.family}.ped",
-        "vcf": f"annotation/{wildcards.family}.snv.vcf.gz",
-    }
-
-
 rule family_qc:
     input:
         unpack(family_qc_inputs),
