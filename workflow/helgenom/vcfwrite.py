@@ -1,62 +1,40 @@
 """Writing the ranked VCF: the input, split per allele, with helgenom's INFO fields added
 (GENMOD-compatible GeneticModels, Compounds, RankScore, RankScoreNormalized, RankResult, and
-the HGImpact / HGQuality keys the default rank models read).
-
-The table rows are the input's records in order (as `read_variants` split them), so the
-fields are appended to each record's INFO as the record text streams past, block by block,
-into `bgzip` (tabix indexes the compressed stream as it is written). Three sources, first
-that fits:
-
-1. the input's own text (VCF or VCF.gz) when its records are the table's rows already (no
-   multi-allelic records: what the workflow gives, it splits them upstream);
-2. the allele split of the input as text (`bcftools norm -m -any -Ov`), for BCF input or when
-   (1) finds a record that is not the next row;
-3. `bcftools annotate` with an indexed annotation table matched on CHROM/POS/REF/ALT, when the
-   rows are not the records in order (a caller's subset) or the input already has one of our
-   INFO keys (annotate replaces the old value).
-
-Each record of (1) and (2) is checked against its row (POS, and the lengths of CHROM, REF and
-ALT) before it is written; a mismatch abandons that source for the next.
-"""
+the HGImpact / HGQuality keys the default rank models read)."""
 
 from __future__ import annotations
 
-import gzip
-import io
-import os
 import shlex
-import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from helgenom.vcfio import VcfHeader, arrow_strings, split_alleles_command
+from helgenom.vcfio import VcfHeader, split_alleles_command
 
 INFO_FIELDS = {
     "GeneticModels": "Inheritance models followed, per family (GENMOD names): FAM:MODEL|MODEL",
     "Compounds": "Compound heterozygous partners, per family: FAM:CHROM_POS_REF_ALT>score|...",
     "RankScore": "Rank score, per family: FAM:score",
     "RankScoreNormalized": "Rank score scaled to 0..1, per family: FAM:score",
-    "RankResult": "Per-category scores of the rank model, per family: FAM:score|score|...",
+    # As GENMOD writes it: no family prefix (the first family's), categories in the header.
+    "RankResult": "{categories}",
     "HGImpact": "Impact class of the most severe consequence (HIGH, MODERATE, LOW, MODIFIER)",
     "HGQuality": "Genotype gates and FILTER, per family: FAM:PASS, FAM:FILTERED or FAM:GATE_FAIL",
 }
-INFO_HEADER = "".join(
-    f'##INFO=<ID={key},Number=.,Type=String,Description="{text} (helgenom rank)">\n'
-    for key, text in INFO_FIELDS.items()
-)
-# Bytes of record text handled per block; a little over three times this is held at once.
-BLOCK_BYTES = 1 << 25
-# Output compression: level 1 is ~2.5x faster than the default and ~15% larger.
-COMPRESSION_LEVEL = 1
+
+
+def info_header(categories: list[str]) -> str:
+    """The ##INFO lines; RankResult's Description lists the rank model's categories, which is
+    how GENMOD (and Scout, reading it) names the parts of the value."""
+    return "".join(
+        f'##INFO=<ID={key},Number=.,Type=String,Description="{text} (helgenom rank)">\n'
+        if key != "RankResult"
+        else f'##INFO=<ID={key},Number=.,Type=String,Description="{"|".join(categories)}">\n'
+        for key, text in INFO_FIELDS.items()
+    )
 
 
 def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
@@ -76,427 +54,43 @@ def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
     return joined.replace("", ".")
 
 
-def _field_texts(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories: list[str],
-                 keys: list[str]) -> dict[str, pd.Series]:
-    """The INFO value of each field in `keys` per row of `table` ('.' = not set)."""
-    texts: dict[str, pd.Series] = {}
-    derived = {}
-    for family, res in results.items():
-        parts = [res[c].astype("Int64").astype(str).replace("<NA>", ".") for c in categories]
-        derived[family] = {
-            "score_text": res["score"].map("{:g}".format),
-            "score_normalized_text": res["score_normalized"].round(4).astype(str),
-            "rank_result": parts[0].str.cat(parts[1:], sep="|") if parts else "",
-        }
-
-    def per_family(column: str, keep_empty: bool = False) -> pd.Series:
-        return _join_families({fam: derived[fam].get(column, res.get(column))
-                               for fam, res in results.items()}, keep_empty)
-
-    sources = {"GeneticModels": ("models", False), "Compounds": ("compounds_info", False),
-               "RankScore": ("score_text", True),
-               "RankScoreNormalized": ("score_normalized_text", True),
-               "RankResult": ("rank_result", True), "HGQuality": ("quality", True)}
-    for key in keys:
-        if key == "HGImpact":
-            texts[key] = table["impact"].replace("", ".")
-        elif results:
-            texts[key] = per_family(*sources[key])
-        else:
-            texts[key] = pd.Series(".", index=table.index, dtype=object)
-    return texts
-
-
-def _combination_codes(columns: list[pd.Series]) -> np.ndarray:
-    """Per-row code of the combination of values of `columns` (codes in first-seen order)."""
-    n = len(columns[0]) if columns else 0
-    codes, width = np.zeros(n, dtype=np.int64), 1
-    for column in columns:
-        part, uniques = pd.factorize(column, use_na_sentinel=False)
-        size = len(uniques) + 1
-        if width * size >= 1 << 62:
-            codes, combined = pd.factorize(codes)
-            width = len(combined)
-        codes = codes * size + part
-        width *= size
-    return pd.factorize(codes)[0] if n else codes
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """Row of the first occurrence of each code 0..max."""
-    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
-    rows = np.arange(len(codes) - 1, -1, -1)
-    first[codes[::-1]] = rows
-    return first
-
-
-@dataclass
-class Annotation:
-    """helgenom's INFO fields of every row, as text.
-
-    `fields[key][k]` is the value of `key` ('.' = not set) for combination `k` of the values
-    of every field but Compounds; `combo` gives each row's combination. Compounds, rare and
-    nearly always distinct, is per row (`compounds`: 'Compounds=...' or None).
-    """
-
-    combo: np.ndarray
-    fields: dict[str, list[str]]
-    compounds: np.ndarray
-
-    def __post_init__(self) -> None:
-        keys = list(INFO_FIELDS)
-        split = keys.index("Compounds")
-        combos = range(len(next(iter(self.fields.values()), [])))
-
-        def joined(part: list[str]) -> pa.Array:
-            return pa.array([";".join(f"{k}={self.fields[k][i]}" for k in part
-                                      if self.fields[k][i] != ".") or None for i in combos],
-                            pa.large_binary())
-
-        self._before = joined([k for k in keys[:split] if k in self.fields])
-        self._after = joined([k for k in keys[split + 1:] if k in self.fields])
-
-    def info_text(self, start: int, stop: int) -> pa.Array:
-        """'Key=value;Key=value' for rows start..stop-1 ('' when no field is set)."""
-        combo = pa.array(self.combo[start:stop])
-        compounds = pa.array(self.compounds[start:stop], pa.large_binary())
-        text = pc.binary_join_element_wise(
-            self._before.take(combo), compounds, self._after.take(combo),
-            pa.scalar(b";", pa.large_binary()), null_handling="skip")
-        return pc.fill_null(text, b"")
-
-
-def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories: list[str]
-               ) -> Annotation:
-    """The INFO values of every row, each distinct combination formatted once."""
-    combined = [table["impact"]]
-    for res in results.values():
-        combined += [res["models"], res["score"], res["score_normalized"], res["quality"],
-                     *(res[c] for c in categories)]
-    combo = _combination_codes(combined)
-    first = _first_rows(combo)
-    texts = _field_texts(table.iloc[first], {f: r.iloc[first] for f, r in results.items()},
-                         categories, [k for k in INFO_FIELDS if k != "Compounds"])
-    fields = {key: [str(v) for v in values.tolist()] for key, values in texts.items()}
-    compounds = np.full(len(table), None, dtype=object)
-    with_partners = np.zeros(len(table), dtype=bool)
-    for res in results.values():
-        with_partners |= ~res["compounds_info"].isin([""]).to_numpy(dtype=bool)
-    rows = np.flatnonzero(with_partners)
-    if len(rows):
-        text = _field_texts(table.iloc[rows], {f: r.iloc[rows] for f, r in results.items()},
-                            categories, ["Compounds"])["Compounds"]
-        compounds[rows] = [None if v == "." else f"Compounds={v}".encode()
-                           for v in text.tolist()]
-    return Annotation(combo, fields, compounds)
-
-
-# ----------------------------------------------------------------------- record text merge
-
-
-class _Misaligned(Exception):
-    """The source's records are not the table's rows in order."""
-
-
-@dataclass
-class _Rows:
-    """What each record must show: the table's CHROM, POS, REF and ALT (checked: POS, the
-    byte lengths of CHROM, REF and ALT, and CHROM at the ends of each block)."""
-
-    chrom: pa.ChunkedArray
-    pos: np.ndarray
-    ref: pa.ChunkedArray
-    alt: pa.ChunkedArray
-
-    @classmethod
-    def of(cls, table: pd.DataFrame) -> _Rows:
-        def strings(column: str) -> pa.ChunkedArray:
-            values = arrow_strings(table[column])
-            if values is None:
-                values = pa.chunked_array([pa.array(table[column].astype(str).to_numpy(
-                    dtype=object), pa.large_string())])
-            return values
-
-        return cls(strings("CHROM"), table["POS"].to_numpy(dtype=np.int64), strings("REF"),
-                   strings("ALT"))
-
-
-def _lengths(values: pa.ChunkedArray, start: int, stop: int) -> np.ndarray:
-    return pc.fill_null(pc.binary_length(values.slice(start, stop - start)), -1).to_numpy()
-
-
-def _parse_positions(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Decimal integers in data[start:end] per line; -1 where the field is not one."""
-    width = end - start
-    value = np.zeros(len(start), dtype=np.int64)
-    bad = (width < 1) | (width > 18)
-    for d in range(int(width.max(initial=0))):
-        active = d < width
-        digit = data[np.where(active, start + d, 0)].astype(np.int64) - 48
-        bad |= active & ((digit < 0) | (digit > 9))
-        value = np.where(active, value * 10 + digit, value)
-    value[bad] = -1
-    return value
-
-
-class _Merger:
-    """Appends each row's INFO text to its record, checking the record is that row."""
-
-    def __init__(self, rows: _Rows, ann: Annotation, sink: io.BufferedIOBase) -> None:
-        self.rows, self.ann, self.sink = rows, ann, sink
-        self.next_row = 0
-
-    def block(self, buf: bytes | memoryview) -> None:
-        """Whole records (each ending in a newline): annotate and write them."""
-        data = np.frombuffer(buf, dtype=np.uint8)
-        # Tabs and newlines in one pass (no other byte below 11 belongs in a VCF record).
-        marks = np.flatnonzero(data <= 10)
-        if len(marks) and data[marks].min() < 9:
-            raise _Misaligned("control characters in a record")
-        newline = data[marks] == 10
-        ends = marks[newline]
-        n = len(ends)
-        if n == 0:
-            return
-        first_row, rows = self.next_row, self.rows
-        last_row = first_row + n
-        if last_row > len(rows.pos):
-            raise _Misaligned("more records than rows")
-        starts = np.empty(n, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        tabs = marks[~newline]
-        first_tab = np.searchsorted(tabs, starts)
-        if len(tabs) == 0 or first_tab[-1] + 6 >= len(tabs) or np.any(tabs[first_tab + 6] > ends):
-            raise _Misaligned("a record has fewer than 8 columns")
-        if np.any(data[np.maximum(ends - 1, 0)] == 13):
-            raise _Misaligned("CR LF line ends")
-
-        def tab(k: int) -> np.ndarray:
-            return tabs[first_tab + k]
-
-        if (np.any(_parse_positions(data, tab(0) + 1, tab(1)) != rows.pos[first_row:last_row])
-                or np.any(tab(0) - starts != _lengths(rows.chrom, first_row, last_row))
-                or np.any(tab(3) - tab(2) - 1 != _lengths(rows.ref, first_row, last_row))
-                or np.any(tab(4) - tab(3) - 1 != _lengths(rows.alt, first_row, last_row))):
-            raise _Misaligned("a record is not the next row")
-        for line in (0, n - 1):
-            chrom = bytes(data[starts[line]:tab(0)[line]]).decode(errors="replace")
-            if chrom != rows.chrom[first_row + line].as_py():
-                raise _Misaligned("a record is on another contig than its row")
-        # INFO is column 8: it ends at the 8th tab, or at the line end (no FORMAT column).
-        has_eighth = first_tab + 7 < len(tabs)
-        eighth = tabs[np.where(has_eighth, first_tab + 7, 0)]
-        info_end = np.where(has_eighth & (eighth < ends), eighth, ends)
-        info_start = tab(6) + 1
-        plain = self.ann.info_text(first_row, last_row)
-        added = pc.greater(pc.binary_length(plain), 0).to_numpy(zero_copy_only=False)
-        # An empty INFO ('.') is replaced; else ';' and the fields are appended.
-        dot = added & (info_end - info_start == 1) & (data[info_start] == ord("."))
-        offsets = np.empty(3 * n + 1, dtype=np.int64)
-        offsets[0:3 * n:3] = starts
-        offsets[1:3 * n:3] = np.where(dot, info_start, info_end)
-        offsets[2:3 * n:3] = info_end
-        offsets[3 * n] = ends[-1] + 1
-        pieces = pa.Array.from_buffers(pa.large_binary(), 3 * n,
-                                       [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
-        empty = pa.scalar(b"", pa.large_binary())
-        semicolon = pc.if_else(pa.array(added & ~dot), pa.scalar(b";", pa.large_binary()), empty)
-        out = pc.binary_join_element_wise(
-            pieces.take(pa.array(np.arange(0, 3 * n, 3))), semicolon, plain,
-            pieces.take(pa.array(np.arange(2, 3 * n, 3))), empty)
-        value_offsets = np.frombuffer(out.buffers()[1], dtype=np.int64)[
-            out.offset:out.offset + len(out) + 1]
-        self.sink.write(memoryview(out.buffers()[2])[value_offsets[0]:value_offsets[-1]])
-        self.next_row = last_row
-
-    def finish(self) -> None:
-        if self.next_row != len(self.rows.pos):
-            raise _Misaligned(f"{self.next_row} records for {len(self.rows.pos)} rows")
-
-
-def _merge(source: io.BufferedIOBase, sink: io.BufferedIOBase, merger: _Merger,
-           extra_header: list[str]) -> None:
-    """Header (with `extra_header` lines before #CHROM), then the records, annotated."""
-    while True:
-        line = source.readline()
-        if not line:
-            raise _Misaligned("no #CHROM line")
-        if line.startswith(b"#CHROM"):
-            sink.write("".join(extra_header).encode())
-            sink.write(line)
-            break
-        if not line.startswith(b"##"):
-            raise _Misaligned("not a VCF header")
-        sink.write(line)
-    carry = b""
-    while True:
-        chunk = source.read(BLOCK_BYTES)
-        if not chunk:
-            break
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
-        carry = data[cut:]
-        if cut:
-            merger.block(memoryview(data)[:cut])
-    if carry.strip():
-        merger.block(carry + b"\n")
-    merger.finish()
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-@contextmanager
-def _indexed_bgzip(out: Path, tmp: Path) -> Iterator[io.BufferedIOBase]:
-    """A pipe into `bgzip` writing `out`; tabix indexes the compressed stream as it is
-    written (through a FIFO). CalledProcessError if either fails."""
-    fifo = tmp / "stream.vcf.gz"
-    fifo.unlink(missing_ok=True)
-    Path(f"{fifo}.tbi").unlink(missing_ok=True)
-    os.mkfifo(fifo)
-    q = shlex.quote
-    index_cmd = f"tabix -f -p vcf {q(str(fifo))}"
-    index = subprocess.Popen(["bash", "-c", index_cmd], start_new_session=True)
-    compress_cmd = f"bgzip -l {COMPRESSION_LEVEL} -@ 2 -c | tee {q(str(out))} > {q(str(fifo))}"
-    compress = subprocess.Popen(["bash", "-o", "pipefail", "-c", compress_cmd],
-                                stdin=subprocess.PIPE, start_new_session=True)
-    assert compress.stdin is not None
-    try:
-        yield compress.stdin  # type: ignore[misc]
-        compress.stdin.close()
-    except BrokenPipeError as error:  # tabix stopped reading: its error says why
-        _kill(compress)
-        if index.wait() != 0:
-            raise subprocess.CalledProcessError(index.returncode, index_cmd) from error
-        raise
-    except BaseException:
-        _kill(compress)
-        _kill(index)
-        raise
-    if compress.wait() != 0:
-        _kill(index)
-        raise subprocess.CalledProcessError(compress.returncode, compress_cmd)
-    if index.wait() != 0:
-        raise subprocess.CalledProcessError(index.returncode, index_cmd)
-    Path(f"{fifo}.tbi").replace(f"{out}.tbi")
-
-
-def _is_text_vcf(path: Path | str) -> bool | None:
-    """True for VCF text, False for gzip/BGZF-compressed VCF text, None for BCF."""
-    with open(path, "rb") as probe:
-        magic = probe.read(3)
-    if magic[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as handle:
-            return None if handle.read(3) == b"BCF" else False
-    return None if magic == b"BCF" else True
-
-
-@contextmanager
-def _source(command: list[str] | None, path: Path | str) -> Iterator[io.BufferedIOBase]:
-    """The file itself (command None) or what `command` prints."""
-    if command is None:
-        with open(path, "rb") as handle:
-            yield handle  # type: ignore[misc]
-        return
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    assert proc.stdout is not None
-    try:
-        yield proc.stdout  # type: ignore[misc]
-    finally:
-        proc.stdout.close()
-        _kill(proc)
-
-
-def _write_streamed(vcf: Path | str, header: VcfHeader, rows: _Rows, ann: Annotation,
-                    out: Path, tmp: Path) -> bool:
-    """Sources (1) and (2) of the module doc; False if neither lines up with the rows."""
-    sources: list[tuple[list[str] | None, list[str]]] = []
-    kind = _is_text_vcf(vcf)
-    if kind is not None:
-        raw = None if kind else ["bgzip", "-dc", str(vcf)]
-        sources.append((raw, [f"{line}\n" for line in header.fixes] + [INFO_HEADER]))
-    split = split_alleles_command(vcf, header, tmp, output_type="v")
-    sources.append((["bash", "-o", "pipefail", "-c", split], [INFO_HEADER]))
-    for command, extra in sources:
-        try:
-            with _source(command, vcf) as source, _indexed_bgzip(out, tmp) as sink:
-                _merge(source, sink, _Merger(rows, ann, sink), extra)
-            return True
-        except _Misaligned:
-            continue
-    return False
-
-
-def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out: Path,
-                     header: VcfHeader, tmp: Path) -> None:
-    """Source (3): bcftools annotate from an indexed table matched on CHROM/POS/REF/ALT."""
-    tsv = tmp / "annotation.tsv.gz"
-    rows = _Rows.of(table)
-    combo = pa.array(ann.combo)
-    values = {key: pa.array(texts, pa.large_string()).take(combo)
-              for key, texts in ann.fields.items()}
-    compounds = pa.array(ann.compounds, pa.large_binary()).cast(pa.large_string())
-    values["Compounds"] = pc.fill_null(pc.utf8_slice_codeunits(compounds, len("Compounds=")),
-                                       ".")
-    pos = pc.cast(pa.array(rows.pos), pa.large_string())
-    parts = [rows.chrom.combine_chunks(), pos, rows.ref.combine_chunks(),
-             rows.alt.combine_chunks(), *(values[k] for k in INFO_FIELDS)]
-    line = pc.binary_join_element_wise(*parts, pa.scalar("\t", pa.large_string()))
-    line = pc.binary_join_element_wise(line, pa.scalar("\n", pa.large_string()),
-                                       pa.scalar("", pa.large_string()))
-    q = shlex.quote
-    with subprocess.Popen(["bash", "-c", f"bgzip -c > {q(str(tsv))}"],
-                          stdin=subprocess.PIPE) as proc:
-        assert proc.stdin is not None
-        if len(line):
-            offsets = np.frombuffer(line.buffers()[1], dtype=np.int64)[
-                line.offset:line.offset + len(line) + 1]
-            proc.stdin.write(memoryview(line.buffers()[2])[offsets[0]:offsets[-1]])
-        proc.stdin.close()
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, "bgzip")
-    info_header = tmp / "info-header.txt"
-    info_header.write_text(INFO_HEADER)
-    columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
-    tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
-    steps = [
-        f"tabix -f -s1 -b2 -e2 {q(str(tsv))}",
-        f"{split_alleles_command(vcf, header, tmp)} | bcftools annotate -a {q(str(tsv))}"
-        f" -h {q(str(info_header))} -c {columns} -Ov"
-        f" | bgzip -l {COMPRESSION_LEVEL} -@ 2 -c > {q(str(tmp_out))}",
-        f"bcftools index -t -f {q(str(tmp_out))}",
-    ]
-    for step in steps:
-        subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
-    Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
-    tmp_out.replace(out)
-
-
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
               out: Path, header: VcfHeader, categories: list[str]) -> None:
-    """Annotate the (allele-split) input with the per-family fields.
+    """Annotate the (allele-split) input with the per-family fields via bcftools annotate."""
+    ann = table[["CHROM", "POS", "REF", "ALT"]].copy()
 
-    `table` holds the rows as `read_variants` gave them (CHROM, POS, REF, ALT and `impact`);
-    `results` per family the columns models, compounds_info, score, score_normalized,
-    quality and the rank model's categories, aligned with `table`.
-    """
-    out = Path(out)
-    ann = annotation(table, results, categories)
-    declared = {line[len("##INFO=<ID="):].split(",", 1)[0]
-                for line in [*header.lines, *header.fixes] if line.startswith("##INFO=<ID=")}
-    tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
-    with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        if not declared & set(INFO_FIELDS) and _write_streamed(
-                vcf, header, _Rows.of(table), ann, tmp_out, tmp):
-            Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
-            tmp_out.replace(out)
-            return
-        tmp_out.unlink(missing_ok=True)
-        _write_annotated(vcf, table, ann, out, header, tmp)
+    def per_family(column: str, keep_empty: bool = False) -> pd.Series:
+        return _join_families({fam: res[column] for fam, res in results.items()}, keep_empty)
+
+    for res in results.values():
+        res["score_text"] = res["score"].map("{:g}".format)
+        res["score_normalized_text"] = res["score_normalized"].round(4).astype(str)
+        parts = [res[c].astype("Int64").astype(str).replace("<NA>", ".") for c in categories]
+        res["rank_result"] = parts[0].str.cat(parts[1:], sep="|") if parts else ""
+    ann["GeneticModels"] = per_family("models")
+    ann["Compounds"] = per_family("compounds_info")
+    ann["RankScore"] = per_family("score_text", keep_empty=True)
+    ann["RankScoreNormalized"] = per_family("score_normalized_text", keep_empty=True)
+    first = next(iter(results.values()), None)
+    ann["RankResult"] = first["rank_result"] if first is not None else "."
+    ann["HGImpact"] = table["impact"].replace("", ".")
+    ann["HGQuality"] = per_family("quality", keep_empty=True)
+    info_header_text = info_header(categories)
+    with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp:
+        tsv = Path(tmp) / "annotation.tsv"
+        ann.to_csv(tsv, sep="\t", header=False, index=False)
+        header_file = Path(tmp) / "info-header.txt"
+        header_file.write_text(info_header_text)
+        columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
+        q = shlex.quote
+        ann_gz, tmp_out = q(f"{tsv}.gz"), q(f"{out}.tmp.vcf.gz")
+        steps = [
+            f"bgzip -f {q(str(tsv))} && tabix -f -s1 -b2 -e2 {ann_gz}",
+            f"{split_alleles_command(vcf, header, Path(tmp))} | bcftools annotate -a {ann_gz}"
+            f" -h {q(str(header_file))} -c {columns} -Oz -o {tmp_out}",
+            f"bcftools index -t -f {tmp_out}",
+        ]
+        for step in steps:
+            subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
+    Path(f"{out}.tmp.vcf.gz.tbi").replace(f"{out}.tbi")
+    Path(f"{out}.tmp.vcf.gz").replace(out)
