@@ -22,6 +22,7 @@ import os
 import platform
 import pstats
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -98,8 +99,8 @@ def workdir_of(base: Path, n: int, lanes: int, config: dict) -> Path:
     return work
 
 
-def snakemake_args(work: Path, cores: int) -> list[str]:
-    return ["--dry-run", "--cores", str(cores), "--snakefile", str(SNAKEFILE), "--directory",
+def snakemake_args(work: Path, cores: int, snakefile: Path = SNAKEFILE) -> list[str]:
+    return ["--dry-run", "--cores", str(cores), "--snakefile", str(snakefile), "--directory",
             str(work), "--configfile", str(work / "config.yaml")]
 
 
@@ -107,21 +108,28 @@ def env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
 
-def dry_run(work: Path, cores: int) -> tuple[float, int]:
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "snakemake", *snakemake_args(work, cores)],
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def dry_run(work: Path, cores: int, snakefile: Path = SNAKEFILE) -> tuple[float, float, int]:
+    """(wall s, CPU s, jobs) of one dry run."""
+    start, cpu = time.perf_counter(), _cpu()
+    done = subprocess.run([sys.executable, "-m", "snakemake", *snakemake_args(work, cores,
+                                                                              snakefile)],
                           capture_output=True, text=True, env=env())
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _cpu() - cpu
     if done.returncode:
         sys.exit(f"dry run of {work} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     match = re.search(r"^total\s+(\d+)$", done.stdout, re.M)
-    return wall, int(match[1]) if match else -1
+    return wall, cpu, int(match[1]) if match else -1
 
 
-def profile(work: Path, cores: int, top: int) -> None:
+def profile(work: Path, cores: int, top: int, snakefile: Path = SNAKEFILE) -> None:
     out = work / "dryrun.pstats"
     cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "snakemake",
-           *snakemake_args(work, cores)]
+           *snakemake_args(work, cores, snakefile)]
     subprocess.run(cmd, capture_output=True, text=True, env=env(), check=True)
     for key in ("cumulative", "tottime"):
         print(f"\n--- cProfile of the dry run ({work.name}), top {top} by {key} ({out}) ---")
@@ -138,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the working folders")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest size")
     parser.add_argument("--top", type=int, default=25, help="functions shown by --profile")
+    parser.add_argument("--snakefile", type=Path, default=SNAKEFILE,
+                        help="Snakefile to time (default: the workflow's; e.g. a patched copy)")
     args = parser.parse_args(argv)
     base = args.workdir or Path(tempfile.mkdtemp(prefix="helgenom-bench-dag-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -147,27 +157,32 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for n in args.sizes:
             work = workdir_of(base, n, args.lanes, config)
-            runs = [dry_run(work, args.cores) for _ in range(args.repeats)]
-            wall = statistics.median(w for w, _ in runs)
-            rows.append((n, runs[0][1], wall, [w for w, _ in runs]))
-            print(f"  {n} samples: {', '.join(f'{w:.2f}' for w, _ in runs)} s", flush=True)
-        print(f"\n{'samples':>8} {'jobs':>7} {'median wall s':>14} {'s per 100 samples':>18}"
-              "   runs (s)")
-        for n, jobs, wall, walls in rows:
-            print(f"{n:>8} {jobs:>7} {wall:>14.2f} {100 * wall / n:>18.3f}   "
+            runs = [dry_run(work, args.cores, args.snakefile) for _ in range(args.repeats)]
+            wall, cpu = (statistics.median(r[i] for r in runs) for i in (0, 1))
+            rows.append((n, runs[0][2], wall, cpu, [r[0] for r in runs]))
+            print(f"  {n} samples: {', '.join(f'{r[0]:.2f}' for r in runs)} s", flush=True)
+        print(f"\n{'samples':>8} {'jobs':>7} {'median wall s':>14} {'s per 100 samples':>18} "
+              f"{'median CPU s':>13}   runs (wall s)")
+        for n, jobs, wall, cpu, walls in rows:
+            print(f"{n:>8} {jobs:>7} {wall:>14.2f} {100 * wall / n:>18.3f} {cpu:>13.2f}   "
                   + " ".join(f"{w:.2f}" for w in walls))
-        by_n = {n: wall for n, _, wall, _ in rows}
+        load = os.getloadavg()[0]
+        if load > (os.cpu_count() or 1) * 0.5:
+            print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs: other processes "
+                  "were running; CPU s is closer to the wall time of a quiet machine")
+        by_n = {n: wall for n, _, wall, _, _ in rows}
         if GOAL_SAMPLES in by_n:
             ok = by_n[GOAL_SAMPLES] <= GOAL_S
             print(f"\ngoal {GOAL_SAMPLES} samples <= {GOAL_S:.0f} s: "
                   f"{'met' if ok else 'MISSED'} ({by_n[GOAL_SAMPLES]:.2f} s)")
         if len(rows) >= 2:
-            (n0, _, w0, _), (n1, _, w1, _) = rows[-2], rows[-1]
+            (n0, _, w0, *_), (n1, _, w1, *_) = rows[-2], rows[-1]
             print(f"growth {n0} -> {n1} samples (x{n1 / n0:.0f}): wall x{w1 / w0:.1f}; "
                   f"per-sample cost x{(w1 / n1) / (w0 / n0):.2f} (<= ~1 is linear or better; "
                   "start-up dominates small sheets)")
         if args.profile:
-            profile(workdir_of(base, max(args.sizes), args.lanes, config), args.cores, args.top)
+            profile(workdir_of(base, max(args.sizes), args.lanes, config), args.cores, args.top,
+                    args.snakefile)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(base, ignore_errors=True)

@@ -9,7 +9,8 @@ import sys
 from helgenom import __version__
 
 # Each module exposes `register(subparsers)`, which adds its subcommand(s) and sets `func`.
-_MODULES = ("simulate", "samplesheet", "reference", "rank", "qc", "cnv", "upd")
+_MODULES = ("simulate", "samplesheet", "sheetbuilder", "manifest", "reference", "rank", "qc", "cnv",
+            "upd")
 
 
 def build_parser() -> argparse.ArgumentParser:
