@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SNAKEFILE = REPO / "workflow" / "Snakefile"
-WORKFLOW_TOOLS = ("bwa", "samtools", "bcftools", "tabix", "bgzip", "fastp", "mosdepth", "delly")
+WORKFLOW_TOOLS = ("bwa", "samtools", "bcftools", "tabix", "bgzip", "fastp", "mosdepth", "delly",
+                  "tiddit")
 
 
 def need_tools(*tools: str) -> None:

@@ -316,8 +316,11 @@ def test_load_run_reports_all_files_at_once(trio_dir: Path) -> None:
 def test_config_defaults_are_filled_without_touching_the_input() -> None:
     config = {**MINIMAL_CONFIG, "prioritisation": {"gates": {"min_dp": 3}}}
     filled = validate_config(config, "config")
-    assert filled["calling"] == {"snv_caller": "bcftools", "sv_caller": "delly",
-                                 "min_mapq": 20, "min_baseq": 13}
+    assert filled["calling"] == {
+        "snv_caller": "bcftools", "sv_callers": ["delly", "tiddit", "cnv"],
+        "sv_merge": {"overlap": 0.5, "distance": 500,
+                     "priority": ["delly", "manta", "tiddit", "cnv", "cnvnator"]},
+        "min_mapq": 20, "min_baseq": 13}
     assert filled["prioritisation"]["gates"]["min_dp"] == 3
     assert filled["prioritisation"]["gates"]["min_gq"] == 20
     assert filled["reference"]["chrx"] == "chrX" and filled["gmc"] == ""
@@ -334,8 +337,8 @@ def test_repository_config_is_valid() -> None:
     ("calling:\n  snv_caller: gatk\n", "c.yaml:6: key 'calling.snv_caller': value 'gatk': must "
      "be one of bcftools, freebayes"),
     ("calling:\n  snv_calller: freebayes\n", "c.yaml:6: key 'calling.snv_calller': unknown key "
-     "(did you mean 'calling.snv_caller'?); allowed here: snv_caller, sv_caller, min_mapq, "
-     "min_baseq"),
+     "(did you mean 'calling.snv_caller'?); allowed here: snv_caller, sv_callers, sv_merge, "
+     "min_mapq, min_baseq"),
     ("calling:\n  min_mapq: '20'\n", "c.yaml:6: key 'calling.min_mapq': value '20': must be an "
      "integer, not a string"),
     ("calling:\n  min_mapq: 99\n", "c.yaml:6: key 'calling.min_mapq': value '99': must be "

@@ -154,6 +154,8 @@ def test_written_files_and_gzip_headers(sim: Path) -> None:
         "reference/genes.gff3",
         "reference/population.vcf.gz",
         "reference/population.vcf.gz.tbi",
+        "reference/population_sv.vcf.gz",
+        "reference/population_sv.vcf.gz.tbi",
         "truth.tsv",
         "truth.vcf.gz",
         "truth.vcf.gz.tbi",
@@ -183,6 +185,7 @@ def test_api_returns_written_paths(tmp_path: Path) -> None:
         "fai",
         "gff3",
         "population_vcf",
+        "population_sv_vcf",
         "truth_tsv",
         "truth_vcf",
         "samples",
@@ -389,29 +392,52 @@ def test_truth_table(sim: Path) -> None:
         *SAMPLES,
     ]
     by_gene = {(r["gene"], r["inheritance"]): r for r in rows}
-    assert len(rows) == 7
+    assert len(rows) == 11
     assert by_gene[("SCN2A", "AD_dn")]["consequence"] == "missense"
     assert by_gene[("ALMS1", "AR_hom")]["consequence"] == "stop_gained"
     assert by_gene[("OTC", "XR")]["chrom"] == "chrX"
     comp = [r for r in rows if r["inheritance"] == "AR_comp"]
-    assert {r["gene"] for r in comp} == {"USH2A"}
-    assert {r["consequence"] for r in comp} == {"missense", "stop_gained"}
+    assert {r["gene"] for r in comp} == {"USH2A", "MUTYH"}
+    assert {(r["type"], r["consequence"]) for r in comp} == {
+        ("SNV", "missense"), ("SNV", "stop_gained"), ("DEL", "transcript_ablation")}
     assert {r["partner"] for r in comp} == {r["id"] for r in comp}
-    dels = [r for r in rows if r["type"] == "DEL"]
-    assert {r["inheritance"] for r in dels} == {"inherited_paternal", "de_novo"}
     seqs, _ = read_fasta(sim / "reference/genome.fa")
     tx = parse_gff(sim / "reference/genes.gff3")
+
+    def gene_span(symbol: str) -> tuple[int, int]:
+        t = next(t for t in tx.values() if t["gene"]["Name"] == symbol)
+        return min(s for s, _ in t["exons"]), max(e for _, e in t["exons"])
+
+    dels = [r for r in rows if r["type"] == "DEL"]
+    assert {r["inheritance"] for r in dels} == {"inherited_paternal", "de_novo", "AR_comp"}
     for r in dels:
         size = int(r["end"]) - int(r["pos"])
-        assert r["alt"] == "<DEL>" and r["consequence"] == "."
+        assert r["alt"] == "<DEL>"
         assert r["ref"] == seqs[r["chrom"]][int(r["pos"]) - 1]
         if r["inheritance"] == "de_novo":
-            assert 4500 <= size <= 5500 and r["gene"] == "NRXN1"
+            assert 4500 <= size <= 5500 and r["gene"] == "NRXN1" and r["consequence"] == "."
             nrxn1 = next(t for t in tx.values() if t["gene"]["Name"] == "NRXN1")
             assert any(int(r["pos"]) < s and e <= int(r["end"]) for s, e in nrxn1["exons"])
+        elif r["inheritance"] == "AR_comp":  # the whole gene and flanks
+            start, end = gene_span(r["gene"])
+            assert int(r["pos"]) < start and end < int(r["end"])
+            snv = next(x for x in rows if x["id"] == r["partner"])
+            assert int(r["pos"]) < int(snv["pos"]) <= int(r["end"])
         else:
-            assert 2500 <= size <= 3500
+            assert 2500 <= size <= 3500 and r["consequence"] == "."
             assert r["chrom"] == "chr1"
+    dups = {r["id"]: r for r in rows if r["type"] == "DUP"}
+    assert set(dups) == {"TTN_dup_dn", "BMPR2_dup_pat"}
+    exon_dup, gain = dups["TTN_dup_dn"], dups["BMPR2_dup_pat"]
+    ttn = next(t for t in tx.values() if t["gene"]["Name"] == "TTN")
+    # the exon duplication: breakpoints in introns, at least one whole exon copied
+    assert any(int(exon_dup["pos"]) < s and e <= int(exon_dup["end"]) for s, e in ttn["exons"])
+    assert not any(s <= int(exon_dup["pos"]) <= e or s <= int(exon_dup["end"]) <= e
+                   for s, e in ttn["exons"])
+    start, end = gene_span("BMPR2")
+    assert int(gain["pos"]) < start and end < int(gain["end"])
+    assert int(gain["end"]) - int(gain["pos"]) >= 5000  # depth-callable at 1-kb bins
+    assert (exon_dup["inheritance"], gain["inheritance"]) == ("de_novo", "inherited_paternal")
     for r in rows:
         if r["type"] == "SNV":
             assert r["pos"] == r["end"] and r["ref"] == seqs[r["chrom"]][int(r["pos"]) - 1]
@@ -437,7 +463,9 @@ def test_truth_genotypes_follow_inheritance(sim: Path) -> None:
             transmitted = (pa in _alleles(f) and pb in _alleles(m)) or (
                 pb in _alleles(f) and pa in _alleles(m)
             )
-            assert transmitted or model in ("AD_dn", "de_novo"), r["id"]
+            # an SNV opposite a deletion: one copy, from one parent (checked below)
+            over_deletion = r["partner"] in rows and rows[r["partner"]]["type"] == "DEL"
+            assert transmitted or over_deletion or model in ("AD_dn", "de_novo"), r["id"]
         if model in ("AD_dn", "de_novo"):
             assert (f, m, p) == ("0/0", "0/0", "0/1")
         elif model == "AR_hom":
@@ -449,6 +477,12 @@ def test_truth_genotypes_follow_inheritance(sim: Path) -> None:
         elif model == "AR_comp":
             other = rows[r["partner"]]
             assert other["partner"] == r["id"] and other["gene"] == r["gene"]
+            if "DEL" in (r["type"], other["type"]):
+                # the SNV is the proband's only copy of the gene: called 1/1
+                snv = r if r["type"] == "SNV" else other
+                assert snv["demo-proband"] == "1/1"
+                assert (r if snv is other else other)["demo-proband"] == "0/1"
+                continue
             assert p == other["demo-proband"] == "0/1"
             # one allele from each parent, in trans
             assert {(f, m), (other["demo-father"], other["demo-mother"])} == {
@@ -462,7 +496,7 @@ def test_truth_genotypes_follow_inheritance(sim: Path) -> None:
 def test_truth_vcf_matches_table(sim: Path) -> None:
     rows = {r["id"]: r for r in read_tsv(sim / "truth.tsv") if r["type"] == "SNV"}
     records = read_vcf(sim / "truth.vcf.gz")
-    assert len(records) == len(rows) == 5
+    assert len(records) == len(rows) == 6
     with gzip.open(sim / "truth.vcf.gz", "rt") as fh:
         header = next(line for line in fh if line.startswith("#CHROM")).split()
     assert header[9:] == list(SAMPLES)

@@ -29,6 +29,34 @@ def test_dry_run_plans_every_stage(small_demo):
     # Four units (the proband has two lanes), three samples, three contigs, one family.
     assert (jobs["fastp"], jobs["bwa_mem"], jobs["markdup"]) == (4, 4, 3)
     assert (jobs["bcftools_call"], jobs["rank"]) == (3, 1)
+    # SVs: delly per family, TIDDIT per sample, the depth caller, one merge per family
+    assert (jobs["delly_call"], jobs["tiddit_call"], jobs["cnv_call"], jobs["sv_merge"]) == (
+        1, 3, 1, 1)
+    assert "manta_call" not in jobs and "cnvnator_call" not in jobs
+
+
+def test_cluster_sv_callers_are_planned_and_merged(small_demo, tmp_path):
+    """Manta and CNVnator cannot run here (conda envs only): plan them, check the merge."""
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    config["calling"]["sv_callers"] = ["manta", "cnvnator", "delly"]
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", "--printshellcmds",
+                       configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    assert (jobs["manta_call"], jobs["cnvnator_call"], jobs["delly_call"]) == (1, 3, 1)
+    assert "tiddit_call" not in jobs
+    merge = next(line for line in result.stdout.splitlines()
+                 if "helgenom svmerge --family" in line)
+    assert "--call manta=calling/manta/DEMO.vcf.gz" in merge
+    assert "--call cnvnator:demo-proband=calling/cnvnator/demo-proband.vcf.gz" in merge
+    assert "--call delly=calling/delly/DEMO.vcf.gz" in merge
+    assert "--population-sv reference/population_sv.vcf.gz" in merge
+    config["calling"]["sv_callers"] = ["lumpy"]
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode != 0 and "calling.sv_callers" in result.stdout + result.stderr
 
 
 def test_lint_is_clean(small_demo):

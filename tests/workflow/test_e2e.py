@@ -48,18 +48,61 @@ def test_every_planted_small_variant_is_called_with_the_trio_genotypes(demo_run)
             assert same_gt(gt, planted[sample]), (planted["id"], sample, gt, planted[sample])
 
 
-def test_both_planted_deletions_are_called_with_their_carriers(demo_run):
+def sv_hits(records: list[list[str]], planted, slack: int) -> list[list[str]]:
+    """Calls of the planted SV's type whose breakpoints are within `slack` bp of the truth."""
+    start, end = int(planted["pos"]), int(planted["end"])
+    return [r for r in records if r[0] == planted["chrom"] and r[3].startswith(planted["type"])
+            and abs(int(r[1]) - start) <= slack and abs(int(r[2]) - end) <= slack]
+
+
+SV_FORMAT = "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE[\t%SAMPLE=%GT]\n"
+
+
+def test_every_planted_sv_is_called_by_each_breakpoint_caller_and_merged(demo_run):
     workdir, truth = demo_run
-    svs = query(workdir / "results/DEMO/DEMO.sv.vcf.gz",
-                "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE[\t%SAMPLE=%GT]\n")
-    for _, planted in truth[truth["type"] == "DEL"].iterrows():
-        start, end = int(planted["pos"]), int(planted["end"])
-        hits = [r for r in svs if r[0] == planted["chrom"] and r[3] == "DEL"
-                and abs(int(r[1]) - start) <= 150 and abs(int(r[2]) - end) <= 150]
-        assert hits, f"deletion {planted['id']} at {planted['chrom']}:{start}-{end} not called"
-        genotypes = dict(cell.split("=") for cell in hits[0][4:])
+    planted_svs = truth[truth["type"].isin(["DEL", "DUP"])]
+    # deletions (inherited, de novo, whole-gene), the exon duplication and the gain
+    assert len(planted_svs) == 5, planted_svs
+    delly = query(workdir / "calling/delly/DEMO.vcf.gz", SV_FORMAT)
+    tiddit = {s: query(workdir / f"calling/tiddit/{s}.vcf.gz", SV_FORMAT) for s in SAMPLES}
+    merged = query(workdir / "results/DEMO/DEMO.sv.vcf.gz",
+                   "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE\t%INFO/CALLERS[\t%SAMPLE=%GT]\n")
+    origins = {tuple(r[:2]): r[2] for r in query(workdir / "results/DEMO/DEMO.sv.vcf.gz",
+                                                 "%CHROM\t%POS\t%INFO/ORIGIN\n")}
+    expected_origin = {"de_novo": "de_novo", "inherited_paternal": "paternal",
+                       "AR_comp": "maternal"}  # the whole-gene deletion is the mother's
+    for _, planted in planted_svs.iterrows():
+        assert sv_hits(delly, planted, 150), f"delly missed {planted['id']}"
+        carriers = [s for s in SAMPLES if planted[s] != "0/0"]
+        for sample in SAMPLES:  # TIDDIT runs per sample: a call in each carrier, none else
+            assert bool(sv_hits(tiddit[sample], planted, 150)) == (sample in carriers), (
+                planted["id"], sample)
+        hits = [r for r in merged if sv_hits([r[:4]], planted, 150)]
+        assert len(hits) == 1, f"{planted['id']}: {hits}"
+        genotypes = dict(cell.split("=") for cell in hits[0][5:])
         for sample in SAMPLES:
-            assert same_gt(genotypes[sample], planted[sample]), (planted["id"], sample, genotypes)
+            assert same_gt(genotypes[sample], planted[sample]), (planted["id"], genotypes)
+        assert origins[tuple(hits[0][:2])] == (
+            f"demo-proband:{expected_origin[planted['inheritance']]}"), planted["id"]
+        callers = set(hits[0][4].split(","))
+        assert {"delly", "tiddit"} <= callers, (planted["id"], callers)
+        if int(planted["end"]) - int(planted["pos"]) >= 3000:  # big enough for 1-kb bins
+            assert "cnv" in callers, (planted["id"], callers)
+    # Nothing else: every merged call is a planted SV.
+    assert len(merged) == len(planted_svs), merged
+
+
+def test_sv_population_frequency_is_annotated(demo_run):
+    workdir, truth = demo_run
+    merged = query(workdir / "results/DEMO/DEMO.sv.vcf.gz",
+                   "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE\t%INFO/SVAF\n")
+    by_id = {row["id"]: row for _, row in truth.iterrows()}
+    # The simulated population knows the gain (AF 0.031) and the paternal deletion (0.0021).
+    expected = {"BMPR2_dup_pat": "0.031", "DEL_chr1_pat": "0.0021", "NRXN1_del_dn": "0",
+                "MUTYH_del_mat": "0", "TTN_dup_dn": "0"}
+    for planted_id, af in expected.items():
+        (hit,) = sv_hits(merged, by_id[planted_id], 150)
+        assert hit[4] == af, (planted_id, hit)
 
 
 def test_planted_variants_carry_their_model_and_rank_first(demo_run):
@@ -67,7 +110,7 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
     qc_lines, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
     # The QC verdict heads the list; the demo trio passes every gate.
     assert qc_lines and qc_lines[0].startswith("## QC: PASS"), qc_lines
-    ranks = {}
+    ranks, rows = {}, {}
     for _, planted in truth[truth["type"] == "SNV"].iterrows():
         row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
                      & (ranked["alt"] == planted["alt"])]
@@ -76,23 +119,37 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
             planted["id"], row["models"].iloc[0])
         assert planted["gene"] == row["gene"].iloc[0]
         ranks[planted["id"]] = int(row["rank"].iloc[0])
-    de_novo_sv = truth[(truth["type"] == "DEL") & (truth["inheritance"] == "de_novo")].iloc[0]
-    sv = ranked[(ranked["type"] == "SV") & (ranked["gene"] == de_novo_sv["gene"])]
-    assert len(sv) == 1 and "AD_dn" in sv["models"].iloc[0].split("|")
-    ranks[de_novo_sv["id"]] = int(sv["rank"].iloc[0])
-    # The inherited deletion (from the unaffected father) fits no model: not a candidate.
-    inherited = truth[truth["inheritance"] == "inherited_paternal"].iloc[0]
-    assert not ((ranked["chrom"] == inherited["chrom"]) & (ranked["type"] == "SV")
-                & (ranked["pos"].astype(int).sub(int(inherited["pos"])).abs() < 200)).any()
-    # The six planted candidates are the top six rows, and with the proband's HPO terms
-    # (seizure, global developmental delay) the SCN2A de novo is first.
-    assert sorted(ranks.values()) == list(range(1, 7)), ranks
+        rows[planted["id"]] = row.iloc[0]
+    for _, planted in truth[truth["type"].isin(["DEL", "DUP"])].iterrows():
+        sv = ranked[(ranked["type"] == "SV") & (ranked["chrom"] == planted["chrom"])
+                    & (ranked["pos"].astype(int).sub(int(planted["pos"])).abs() < 200)]
+        if planted["inheritance"].startswith("inherited"):
+            # Inherited from the unaffected father: fits no model, not a candidate.
+            assert sv.empty, (planted["id"], sv)
+            continue
+        assert len(sv) == 1, (planted["id"], sv)
+        model = "AD_dn" if planted["inheritance"] == "de_novo" else planted["inheritance"]
+        assert model in sv["models"].iloc[0].split("|"), (planted["id"], sv["models"].iloc[0])
+        assert sv["gene"].iloc[0] == planted["gene"]
+        ranks[planted["id"]] = int(sv["rank"].iloc[0])
+        rows[planted["id"]] = sv.iloc[0]
+    # The whole-gene deletion and the paternal SNV of the same gene (called 1/1: the proband's
+    # only copy) are one compound heterozygote, each naming the other as its partner.
+    deletion, snv = rows["MUTYH_del_mat"], rows["MUTYH_missense_pat"]
+    assert "AR_comp" in deletion["models"].split("|") and "AR_comp" in snv["models"].split("|")
+    assert snv["compound_partners"].startswith(f"{deletion['chrom']}_{deletion['pos']}_")
+    assert deletion["compound_partners"].startswith(f"{snv['chrom']}_{snv['pos']}_")
+    assert snv["demo-proband_GT"] == "1/1"
+    # The planted candidates are the top rows, and with the proband's HPO terms (seizure,
+    # global developmental delay) the SCN2A de novo is first.
+    assert sorted(ranks.values()) == list(range(1, len(ranks) + 1)), ranks
     assert ranks["SCN2A_missense_dn"] == 1, ranks
     # On variant evidence alone (the rank model's score) the planted small variants lead.
     by_score = ranked.assign(score=ranked["score"].astype(float)).sort_values(
         "score", ascending=False, kind="stable")
-    top_small = by_score[by_score["type"] != "SV"].head(5)
-    assert set(top_small["pos"]) == set(truth.loc[truth["type"] == "SNV", "pos"])
+    snvs = truth.loc[truth["type"] == "SNV", "pos"]
+    top_small = by_score[by_score["type"] != "SV"].head(len(snvs))
+    assert set(top_small["pos"]) == set(snvs)
 
 
 def test_qc_report_and_pedigree_are_delivered(demo_run):
@@ -116,18 +173,38 @@ def test_family_qc_passes_the_demo_trio_and_reaches_multiqc(demo_run):
     assert "helgenom_qc_verdicts" in report and "helgenom_qc_relatedness" in report
 
 
-def test_depth_caller_finds_both_deletions_and_no_upd(demo_run):
+def test_depth_caller_finds_the_large_svs_and_no_upd(demo_run):
     workdir, truth = demo_run
-    cnvs = query(workdir / "results/DEMO/DEMO.cnv.vcf.gz",
-                 "%CHROM\t%POS\t%INFO/END\t%INFO/SVTYPE[\t%SAMPLE=%GT]\n")
-    for _, planted in truth[truth["type"] == "DEL"].iterrows():
-        start, end = int(planted["pos"]), int(planted["end"])
+    cnvs = query(workdir / "results/DEMO/DEMO.cnv.vcf.gz", SV_FORMAT)
+    svs = truth[truth["type"].isin(["DEL", "DUP"])]
+    large = svs[svs["end"].astype(int) - svs["pos"].astype(int) >= 3000]
+    assert len(large) == 4, large  # all but the ~1 kb exon duplication
+    for _, planted in large.iterrows():
         # 1-kb bins: the call may start and end up to a bin away from the breakpoints.
-        hits = [r for r in cnvs if r[0] == planted["chrom"] and r[3] == "DEL"
-                and abs(int(r[1]) - start) <= 1000 and abs(int(r[2]) - end) <= 1000]
+        hits = sv_hits(cnvs, planted, 1000)
         assert hits, f"{planted['id']} not called from depth: {cnvs}"
         genotypes = dict(cell.split("=") for cell in hits[0][4:])
         for sample in SAMPLES:
             assert same_gt(genotypes[sample], planted[sample]), (planted["id"], genotypes)
+    assert len(cnvs) == len(large), cnvs
     upd = pd.read_csv(workdir / "results/DEMO/DEMO.upd.tsv", sep="\t")
     assert set(upd["call"]) == {"none"} and set(upd["chrom"]) == {"chr1", "chr2"}
+
+
+@pytest.fixture(scope="module")
+def upd_run(tmp_path_factory):
+    need_tools(*WORKFLOW_TOOLS)
+    from helgenom.simulate import simulate
+
+    workdir = tmp_path_factory.mktemp("upd")
+    simulate(workdir, seed=1, size_mb=0.6, depth=15, scenario="upd")
+    result = snakemake(workdir, "--cores", "2", "results/DEMO/DEMO.upd.tsv")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_uniparental_isodisomy_is_detected(upd_run):
+    upd = pd.read_csv(upd_run / "results/DEMO/DEMO.upd.tsv", sep="\t").set_index("chrom")
+    # The proband's chr1 is two copies of his mother's: maternal isodisomy; chr2 is biparental.
+    assert upd.loc["chr1", "call"] == "UPD-mat iso", upd
+    assert upd.loc["chr2", "call"] == "none", upd

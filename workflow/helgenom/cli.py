@@ -10,7 +10,7 @@ from helgenom import __version__
 
 # Each module exposes `register(subparsers)`, which adds its subcommand(s) and sets `func`.
 _MODULES = ("simulate", "samplesheet", "sheetbuilder", "manifest", "reference", "rank", "qc", "cnv",
-            "upd")
+            "upd", "svmerge")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from helgenom.consequence import (
 )
 from helgenom.errors import InputError, Problem
 from helgenom.genes import read_gene_models, sv_gene_effects
+from helgenom.hemizygous import hemizygous_over_deletions
 from helgenom.inheritance import (
     MODELS,
     FamilyGenotypes,
@@ -143,10 +144,12 @@ def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
 
 
 def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
-                opts: RankOptions, scorers: dict[str, RankModel]) -> pd.DataFrame:
-    """Models, scores and compound partners for every row, for one family."""
+                opts: RankOptions, scorers: dict[str, RankModel],
+                model_gts: Genotypes | None = None) -> pd.DataFrame:
+    """Models, scores and compound partners for every row, for one family. `model_gts`, when
+    given, are the genotypes the models read (see helgenom.hemizygous); gates read `gts`."""
     members = [i.sample for i in family.members]
-    fg = FamilyGenotypes(family, gts)
+    fg = FamilyGenotypes(family, gts if model_gts is None else model_gts)
     models = single_variant_models(fg, classes, _gene_mask(table["genes"],
                                                            opts.reduced_penetrance))
     gates = gate_failures(members, gts, opts.gates)
@@ -269,8 +272,11 @@ def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOpti
     if missing:
         raise InputError([Problem(str(vcf), 0, "sample", s, "PED sample not in the SV VCF")
                           for s in missing])
-    fields = list(dict.fromkeys(["SVTYPE", "END", opts.af_tag, *model_keys]))
+    # SV population frequency: INFO/SVAF (helgenom svmerge), else the small variants' tag.
+    af_key = "SVAF" if "SVAF" in header.info else opts.af_tag
+    fields = list(dict.fromkeys(["SVTYPE", "END", af_key, *model_keys]))
     table, gts = read_variants(vcf, samples, fields, header)
+    table[opts.af_tag] = table[af_key]
     table["END"] = pd.to_numeric(table["END"], errors="coerce").fillna(table["POS"]).astype(int)
     if not opts.gff3:
         raise InputError([Problem(str(vcf), 0, "--gff3", "", "ranking SVs needs gene models")])
@@ -317,7 +323,8 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
     table["variant_id"] = variant_id(table)
     classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
-    results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers)
+    model_gts, _ = hemizygous_over_deletions(table, gts, classes)
+    results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers, model_gts)
                for fam in families.values() if fam.affected}
     categories = categories_of(scorers)
     candidates = pd.concat(

@@ -476,6 +476,7 @@ CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start wh
     ("reference", "fasta", "reference FASTA"),
     ("reference", "gff3", "gene models (GFF3)"),
     ("annotation", "population_vcf", "population VCF"),
+    ("annotation", "population_sv_vcf", "population SV VCF"),
     ("prioritisation", "rank_model", "rank model"),
     ("prioritisation", "sv_rank_model", "SV rank model"),
     ("prioritisation", "panel", "gene panel"),
@@ -505,7 +506,7 @@ def _config_file_problems(config: dict, workdir: Path | str, source: str) -> lis
         if not path.is_file():
             problems.append(Problem(source, None, where, value, f"{what} not found: {path}",
                                     kind="key"))
-        elif key == "population_vcf" and not any(
+        elif key in ("population_vcf", "population_sv_vcf") and not any(
                 Path(f"{path}{ext}").is_file() for ext in (".tbi", ".csi")):
             problems.append(Problem(source, None, where, value, f"{what} has no .tbi/.csi "
                                     f"index: run `tabix -p vcf {path}`", kind="key"))

@@ -7,6 +7,7 @@ read simulator can gather from them without conversions. Everything here is driv
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,6 +198,8 @@ class Reference:
     segdup_copy: Interval
     # planted deletions: name -> deleted bases (half-open, 0-based)
     deletions: dict[str, Interval] = field(default_factory=dict)
+    # planted tandem duplications: name -> duplicated bases (the copy follows the original)
+    duplications: dict[str, Interval] = field(default_factory=dict)
 
     @property
     def lengths(self) -> dict[str, int]:
@@ -528,7 +531,72 @@ def build_reference(rng: np.random.Generator, size_mb: float) -> Reference:
     # assembly gap
     contigs[n_gap.contig][n_gap.start : n_gap.end] = N_CODE
 
-    return Reference(contigs, genes, n_gap, sd_src, sd_dst, deletions)
+    # The SVs added later (drawn last, so everything above is unchanged by them). A genome too
+    # small to hold one of them simply goes without it (the truth lists what was planted).
+    taken = [n_gap, sd_src, sd_dst, *deletions.values()]
+    duplications: dict[str, Interval] = {}
+    with contextlib.suppress(RuntimeError):
+        deletions[WHOLE_GENE_DELETION[0]] = _around_gene(
+            _gene(genes, WHOLE_GENE_DELETION[1]), genes, taken, WHOLE_GENE_FLANK
+        )
+    with contextlib.suppress(RuntimeError):
+        duplications[TANDEM_DUPLICATION[0]] = _choose_exon_duplication(
+            rng, _gene(genes, TANDEM_DUPLICATION[1])
+        )
+    with contextlib.suppress(RuntimeError):
+        duplications[COPY_GAIN[0]] = _around_gene(
+            _gene(genes, COPY_GAIN[1]), genes, [*taken, *deletions.values()], COPY_GAIN_FLANK
+        )
+    return Reference(contigs, genes, n_gap, sd_src, sd_dst, deletions, duplications)
+
+
+# Planted SVs beyond the two deletions: (name, gene). The whole-gene deletion removes a whole
+# gene with flanks (maternal, in trans with a paternal SNV of the gene); the tandem duplication
+# copies one or more exons of a gene (de novo); the copy-number gain duplicates a whole gene
+# with flanks, large enough (>= 8 kb) for the read-depth caller (paternal).
+WHOLE_GENE_DELETION = ("MUTYH_del_mat", "MUTYH")
+TANDEM_DUPLICATION = ("TTN_dup_dn", "TTN")
+COPY_GAIN = ("BMPR2_dup_pat", "BMPR2")
+WHOLE_GENE_FLANK = 800
+COPY_GAIN_FLANK = 4_000
+_SV_CLEARANCE = 600  # from the next gene or feature
+
+
+def _gene(genes: list[GeneModel], symbol: str) -> GeneModel:
+    return next(g for g in genes if g.symbol == symbol)
+
+
+def _around_gene(
+    gene: GeneModel, genes: list[GeneModel], taken: list[Interval], flank: int
+) -> Interval:
+    """The gene plus up to ``flank`` bp each side, clear of every other gene and feature."""
+    lo, hi = _CONTIG_EDGE // 2, None
+    others = [(g.start, g.end) for g in genes if g.contig == gene.contig and g is not gene]
+    others += [(t.start, t.end) for t in taken if t.contig == gene.contig]
+    for a, b in others:
+        if b <= gene.start:
+            lo = max(lo, b + _SV_CLEARANCE)
+        elif a >= gene.end:
+            hi = a - _SV_CLEARANCE if hi is None else min(hi, a - _SV_CLEARANCE)
+    start = max(lo, gene.start - flank)
+    end = gene.end + flank if hi is None else min(hi, gene.end + flank)
+    if start > gene.start - 200 or end < gene.end + 200:
+        raise RuntimeError(f"no room around {gene.symbol} for a whole-gene SV")
+    return Interval(gene.contig, start, end)
+
+
+def _choose_exon_duplication(rng: np.random.Generator, gene: GeneModel) -> Interval:
+    """A tandem duplication with both breakpoints in introns, copying >= 1 whole exon."""
+    exons = sorted(gene.exons)
+    introns = [(exons[i][1], exons[i + 1][0]) for i in range(len(exons) - 1)]
+    usable = [(a + 100, b - 100) for a, b in introns if b - a >= 250]
+    for i in [int(k) for k in rng.permutation(len(usable))]:
+        for j in range(i + 1, len(usable)):
+            start = (usable[i][0] + usable[i][1]) // 2
+            end = (usable[j][0] + usable[j][1]) // 2
+            if 500 <= end - start <= 6_000:
+                return Interval(gene.contig, start, end)
+    raise RuntimeError(f"could not place the {gene.symbol} exon duplication")
 
 
 def _write_gene(

@@ -11,6 +11,8 @@ truth set (they still describe the intended family), so that QC has something to
   the sheet instead is rejected by the pedigree checks before any QC can run.)
 - ``contamination``: the proband's reads are 90% his own and 10% an unrelated male's.
 - ``lowdepth``: the mother is sequenced at a third of the demo depth.
+- ``upd``: the proband's chr1 is a maternal uniparental isodisomy (two copies of the chr1 his
+  mother passed on, none from his father).
 
 Scenario randomness comes from its own seed stream, so every sample a scenario does not touch
 gets byte-identical reads, and the default demo is unchanged.
@@ -30,7 +32,9 @@ SCENARIOS = {
     "sex": "the father's reads come from a 46,XX genome (declared male, genetically female)",
     "contamination": "the proband's reads are 90% his own and 10% an unrelated male's",
     "lowdepth": "the mother is sequenced at a third of the demo depth",
+    "upd": "the proband's chr1 is a maternal uniparental isodisomy (UPD)",
 }
+UPD_CONTIG = "chr1"
 CONTAMINATION_FRACTION = 0.10
 LOW_DEPTH_FACTOR = 1 / 3
 
@@ -91,6 +95,11 @@ def sequencing_plan(
         other = population_haplotypes(rng, reference, trio, male=True)
         weights = [1 - CONTAMINATION_FRACTION] * len(own) + [CONTAMINATION_FRACTION] * len(other)
         plan[PROBAND] = Sequenced(own + other, depth, weights)
+    elif scenario == "upd":
+        maternal = trio.haplotypes[PROBAND][UPD_CONTIG][-1]
+        haps = [h for h in plan[PROBAND].haplotypes if h.contig != UPD_CONTIG]
+        first = next(i for i, h in enumerate(plan[PROBAND].haplotypes) if h.contig == UPD_CONTIG)
+        plan[PROBAND] = Sequenced([*haps[:first], maternal, maternal, *haps[first:]], depth)
     else:  # lowdepth
         plan[MOTHER] = Sequenced(plan[MOTHER].haplotypes, depth * LOW_DEPTH_FACTOR)
     return plan

@@ -10,7 +10,10 @@ import numpy as np
 from helgenom.sim_genome import (
     CHRX,
     CODON_TABLE,
+    COPY_GAIN,
     N_CODE,
+    TANDEM_DUPLICATION,
+    WHOLE_GENE_DELETION,
     GeneModel,
     Interval,
     Reference,
@@ -51,7 +54,7 @@ class Variant:
 @dataclass
 class PlantedVariant:
     id: str
-    type: str  # SNV or DEL
+    type: str  # SNV, DEL or DUP
     variant: Variant
     gene: str
     consequence: str
@@ -59,11 +62,16 @@ class PlantedVariant:
     partner: str
     genotypes: dict[str, str]
     deletion: Interval | None = None  # deleted bases, for DEL
+    duplication: Interval | None = None  # duplicated bases, for DUP (tandem: copy follows)
+
+    @property
+    def sv(self) -> Interval | None:
+        return self.deletion if self.deletion is not None else self.duplication
 
     @property
     def span(self) -> tuple[int, int]:
-        if self.deletion is not None:
-            return self.deletion.start - 1, self.deletion.end
+        if self.sv is not None:
+            return self.sv.start - 1, self.sv.end
         return self.variant.pos, self.variant.end
 
 
@@ -166,6 +174,14 @@ def _deletion_variant(reference: Reference, deletion: Interval) -> Variant:
     )
 
 
+def _duplication_variant(reference: Reference, dup: Interval) -> Variant:
+    """A tandem duplication as an insertion of the copy right after the original."""
+    anchor = dup.end - 1
+    base = reference.string(dup.contig, anchor, dup.end)
+    copy = reference.string(dup.contig, dup.start, dup.end)
+    return Variant(dup.contig, anchor, base, base + copy)
+
+
 def plant_variants(rng: np.random.Generator, reference: Reference) -> list[PlantedVariant]:
     """Choose the causal variants (sites and alleles); genotypes are the intended ones."""
     scn2a, ush2a = reference.gene("SCN2A"), reference.gene("USH2A")
@@ -263,9 +279,68 @@ def plant_variants(rng: np.random.Generator, reference: Reference) -> list[Plant
             dn_del,
         ),
     ]
+    # Drawn after the planted variants above, so adding them left those unchanged.
+    planted += _more_structural_variants(rng, reference)
     order = {c: i for i, c in enumerate(reference.contigs)}
     planted.sort(key=lambda p: (order[p.variant.contig], p.variant.pos))
     return planted
+
+
+def _more_structural_variants(
+    rng: np.random.Generator, reference: Reference
+) -> list[PlantedVariant]:
+    """The whole-gene deletion in trans with a paternal missense of the same gene, the exon
+    duplication (de novo) and the copy-number gain (paternal), when the genome holds them."""
+    het, ref_gt = "0/1", "0/0"
+    out: list[PlantedVariant] = []
+    wgd = reference.deletions.get(WHOLE_GENE_DELETION[0])
+    if wgd is not None:
+        symbol = WHOLE_GENE_DELETION[1]
+        snv_id = f"{symbol}_missense_pat"
+        out += [
+            PlantedVariant(
+                WHOLE_GENE_DELETION[0],
+                "DEL",
+                _deletion_variant(reference, wgd),
+                symbol,
+                "transcript_ablation",
+                "AR_comp",
+                snv_id,
+                {FATHER: ref_gt, MOTHER: het, PROBAND: het},
+                wgd,
+            ),
+            # The proband's only copy of the gene carries it: it is called homozygous.
+            PlantedVariant(
+                snv_id,
+                "SNV",
+                _pick_snv(rng, reference, reference.gene(symbol), "missense"),
+                symbol,
+                "missense",
+                "AR_comp",
+                WHOLE_GENE_DELETION[0],
+                {FATHER: het, MOTHER: ref_gt, PROBAND: "1/1"},
+            ),
+        ]
+    for (name, symbol), genotypes, inheritance in (
+        (TANDEM_DUPLICATION, {FATHER: ref_gt, MOTHER: ref_gt, PROBAND: het}, "de_novo"),
+        (COPY_GAIN, {FATHER: het, MOTHER: ref_gt, PROBAND: het}, "inherited_paternal"),
+    ):
+        dup = reference.duplications.get(name)
+        if dup is not None:
+            out.append(
+                PlantedVariant(
+                    name,
+                    "DUP",
+                    _duplication_variant(reference, dup),
+                    symbol,
+                    ".",
+                    inheritance,
+                    ".",
+                    genotypes,
+                    duplication=dup,
+                )
+            )
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,6 +524,11 @@ def build_trio(rng: np.random.Generator, reference: Reference) -> Trio:
     give(MOTHER, "ALMS1_stop_hom")
     give(MOTHER, "OTC_missense_xr")
     give(FATHER, "DEL_chr1_pat")
+    if WHOLE_GENE_DELETION[0] in by_id:
+        give(FATHER, f"{WHOLE_GENE_DELETION[1]}_missense_pat")
+        give(MOTHER, WHOLE_GENE_DELETION[0])
+    if COPY_GAIN[0] in by_id:
+        give(FATHER, COPY_GAIN[0])
 
     for contig, variants in pool.items():
         positions = np.array([v.pos for v in variants], dtype=np.int64)
@@ -462,6 +542,9 @@ def build_trio(rng: np.random.Generator, reference: Reference) -> Trio:
     # de novo events: SCN2A SNV on the paternal chr2, NRXN1 deletion on the maternal chr2
     haps[PROBAND]["chr2"][0].planted.append(by_id["SCN2A_missense_dn"].variant)
     haps[PROBAND]["chr2"][1].planted.append(by_id["NRXN1_del_dn"].variant)
+    if TANDEM_DUPLICATION[0] in by_id:
+        dup = by_id[TANDEM_DUPLICATION[0]].variant
+        haps[PROBAND][dup.contig][0].planted.append(dup)
 
     trio = Trio(pool, haps, planted)
     for p in planted:  # the haplotypes must realise the intended genotypes
@@ -472,11 +555,27 @@ def build_trio(rng: np.random.Generator, reference: Reference) -> Trio:
 
 
 def genotype(trio: Trio, sample: str, variant: Variant) -> str:
+    """The genotype a caller reports: a copy lost to a planted deletion on the other
+    haplotype leaves the remaining allele looking homozygous (hemizygous over a deletion)."""
     haps = trio.haplotypes[sample][variant.contig]
-    alleles = ["1" if variant in h.planted else "0" for h in haps]
+    alleles = [
+        "1" if variant in h.planted else "0"
+        for h in haps
+        if variant in h.planted or not _deleted(h, variant)
+    ]
+    if len(haps) == 1:
+        return alleles[0] if alleles else "."
     if len(alleles) == 1:
-        return alleles[0]
+        alleles *= 2
     return "/".join(sorted(alleles))
+
+
+def _deleted(hap: Haplotype, variant: Variant) -> bool:
+    """Whether a planted deletion on ``hap`` removes the position of ``variant``."""
+    return any(
+        len(d.alt) == 1 and len(d.ref) > 1 and d.pos < variant.pos and variant.end <= d.end
+        for d in hap.planted
+    )
 
 
 def haplotype_sequence(reference: Reference, trio: Trio, hap: Haplotype) -> np.ndarray:
@@ -523,6 +622,56 @@ def population_vcf_text(reference: Reference, trio: Trio) -> str:
     return "".join(lines)
 
 
+# Population SVs (gnomAD-SV style): (planted id or None, contig fraction, length, type, AF).
+_POPULATION_SVS = (
+    (COPY_GAIN[0], 0.0, 0, "DUP", 0.031),  # the gain is a known, common CNV
+    ("DEL_chr1_pat", 0.0, 0, "DEL", 0.0021),
+    (None, 0.12, 2_500, "DEL", 0.18),
+    (None, 0.47, 4_000, "DUP", 0.012),
+    (None, 0.83, 3_200, "DEL", 0.0004),
+)
+
+
+def population_sv_vcf_text(reference: Reference, trio: Trio) -> str:
+    """Population SV frequencies: two of the family's SVs are known, the rest are elsewhere."""
+    by_id = {p.id: p for p in trio.planted}
+    records = []
+    for planted_id, fraction, length, svtype, af in _POPULATION_SVS:
+        if planted_id is not None:
+            if planted_id not in by_id:
+                continue
+            sv = by_id[planted_id].sv
+            assert sv is not None
+            records.append((sv.contig, sv.start, sv.end, svtype, af))
+        else:
+            for contig in ("chr1", "chr2"):
+                start = int(reference.lengths[contig] * fraction)
+                records.append((contig, start, start + length, svtype, af))
+    order = {c: i for i, c in enumerate(reference.contigs)}
+    records.sort(key=lambda r: (order[r[0]], r[1]))
+    lines = [
+        "##fileformat=VCFv4.2\n",
+        "##source=helgenom-simulate\n",
+        *_contig_header(reference),
+        '##ALT=<ID=DEL,Description="Deletion">\n',
+        '##ALT=<ID=DUP,Description="Duplication">\n',
+        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="Type of structural variant">\n',
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End position of the variant">\n',
+        '##INFO=<ID=SVLEN,Number=1,Type=Integer,Description="Length of the SV">\n',
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Population allele frequency '
+        '(simulated gnomAD-SV-like)">\n',
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+    ]
+    for k, (contig, start, end, svtype, af) in enumerate(records, 1):
+        svlen = end - start if svtype == "DUP" else start - end
+        ref = reference.string(contig, start - 1, start)
+        lines.append(
+            f"{contig}\t{start}\tpopsv{k}\t{ref}\t<{svtype}>\t.\tPASS\t"
+            f"SVTYPE={svtype};END={end};SVLEN={svlen};AF={af:g}\n"
+        )
+    return "".join(lines)
+
+
 def truth_vcf_text(reference: Reference, planted: list[PlantedVariant]) -> str:
     lines = [
         "##fileformat=VCFv4.2\n",
@@ -563,12 +712,20 @@ TRUTH_COLUMNS = (
 )
 
 
+def reference_base(p: PlantedVariant) -> str:
+    """The REF base of a symbolic SV record: the base before the affected interval."""
+    if p.deletion is not None:
+        return p.variant.alt  # the deletion's anchor base
+    return "N"
+
+
 def truth_tsv_text(planted: list[PlantedVariant]) -> str:
     rows = ["\t".join(TRUTH_COLUMNS)]
     for p in planted:
         v = p.variant
-        if p.deletion is not None:
-            pos, end, ref, alt = v.pos + 1, p.deletion.end, v.alt, "<DEL>"
+        if p.sv is not None:
+            pos, end = p.sv.start, p.sv.end
+            ref, alt = reference_base(p), f"<{p.type}>"
         else:
             pos, end, ref, alt = v.pos + 1, v.end, v.ref, v.alt
         fields = [

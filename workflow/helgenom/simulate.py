@@ -42,6 +42,7 @@ from helgenom.sim_variants import (
     Trio,
     build_trio,
     haplotype_sequence,
+    population_sv_vcf_text,
     population_vcf_text,
     truth_tsv_text,
     truth_vcf_text,
@@ -70,11 +71,13 @@ reference:
 annotation:
   population_vcf: reference/population.vcf.gz
   population_af_tag: GNOMADAF
+  population_sv_vcf: reference/population_sv.vcf.gz
+  population_sv_af_tag: AF
 alignment:
   cram: false
 calling:
   snv_caller: bcftools
-  sv_caller: delly
+  sv_callers: [delly, tiddit, cnv]
   min_mapq: 20
   min_baseq: 13
 prioritisation:
@@ -187,7 +190,8 @@ def simulate(
 ) -> dict[str, Path]:
     """Write the demo trio under ``outdir``; returns the written files by role.
 
-    Keys: fasta, fai, gff3, population_vcf, population_tbi, truth_tsv, truth_vcf, truth_tbi,
+    Keys: fasta, fai, gff3, population_vcf, population_tbi, population_sv_vcf,
+    population_sv_tbi, truth_tsv, truth_vcf, truth_tbi,
     samples, units, config, summary, and ``fastq:<sample>:<unit>:R1|R2`` per FASTQ file.
     ``scenario`` (one of `SCENARIOS`) changes what one sample's reads come from; the sheets
     and the truth set still describe the intended family.
@@ -216,6 +220,8 @@ def simulate(
         "gff3": outdir / "reference/genes.gff3",
         "population_vcf": outdir / "reference/population.vcf.gz",
         "population_tbi": outdir / "reference/population.vcf.gz.tbi",
+        "population_sv_vcf": outdir / "reference/population_sv.vcf.gz",
+        "population_sv_tbi": outdir / "reference/population_sv.vcf.gz.tbi",
         "truth_tsv": outdir / "truth.tsv",
         "truth_vcf": outdir / "truth.vcf.gz",
         "truth_tbi": outdir / "truth.vcf.gz.tbi",
@@ -228,6 +234,7 @@ def simulate(
     _run(["samtools", "faidx", str(paths["fasta"])])
     write_gff3(reference, paths["gff3"])
     _bgzip_and_index(population_vcf_text(reference, trio), paths["population_vcf"])
+    _bgzip_and_index(population_sv_vcf_text(reference, trio), paths["population_sv_vcf"])
     _bgzip_and_index(truth_vcf_text(reference, trio.planted), paths["truth_vcf"])
     paths["truth_tsv"].write_text(truth_tsv_text(trio.planted), encoding="ascii")
 

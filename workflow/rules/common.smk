@@ -39,6 +39,18 @@ CFG = RUN.config
 FASTA = CFG["reference"]["fasta"]
 GFF3 = CFG["reference"]["gff3"]
 POPULATION_VCF = CFG["annotation"]["population_vcf"]
+POPULATION_SV_VCF = CFG["annotation"]["population_sv_vcf"]
+SV_CALLERS = CFG["calling"]["sv_callers"]
+# SV callers that call the whole family jointly (the others run per sample).
+JOINT_SV_OUTPUT = {
+    "delly": "calling/delly/{family}.vcf.gz",
+    "manta": "calling/manta/{family}.vcf.gz",
+    "cnv": "results/{family}/{family}.cnv.vcf.gz",
+}
+SAMPLE_SV_OUTPUT = {
+    "tiddit": "calling/tiddit/{sample}.vcf.gz",
+    "cnvnator": "calling/cnvnator/{sample}.vcf.gz",
+}
 ALN = "cram" if CFG["alignment"]["cram"] else "bam"
 ALN_INDEX = "crai" if ALN == "cram" else "bai"
 # Optional files of helgenom rank (rank models, panel, reduced-penetrance genes) that are set.
@@ -85,6 +97,31 @@ def family_alignments(wildcards):
 
 def family_alignment_indexes(wildcards):
     return [f"{path}.{ALN_INDEX}" for path in family_alignments(wildcards)]
+
+
+def sv_call_files(family):
+    """(CALLER or CALLER:SAMPLE, VCF) of every configured SV caller for the family."""
+    out = []
+    for caller in SV_CALLERS:
+        if caller in JOINT_SV_OUTPUT:
+            out.append((caller, JOINT_SV_OUTPUT[caller].format(family=family)))
+        else:
+            out += [
+                (f"{caller}:{s}", SAMPLE_SV_OUTPUT[caller].format(sample=s))
+                for s in family_members(family)
+            ]
+    return out
+
+
+def sv_call_inputs(wildcards):
+    files = [path for _, path in sv_call_files(wildcards.family)]
+    return {"calls": files, "call_indexes": [f"{path}.tbi" for path in files]}
+
+
+def sv_call_args(wildcards):
+    return " ".join(
+        f"--call {key}={path}" for key, path in sv_call_files(wildcards.family)
+    )
 
 
 def family_hpo(wildcards):

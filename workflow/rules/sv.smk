@@ -1,4 +1,6 @@
-# Structural variants: joint delly call on the family (every member genotyped at every site).
+# Structural variants: the callers of `calling.sv_callers` (delly joint per family, TIDDIT per
+# sample, helgenom's read-depth CNV caller; Manta and CNVnator through their conda envs), merged
+# into one family SV VCF with caller support and population SV frequency (helgenom svmerge).
 
 
 rule delly_call:
@@ -25,26 +27,169 @@ rule delly_call:
         "delly call -g {input.fasta} -o {output.bcf} {input.alns} > {log} 2>&1"
 
 
-rule sv_vcf:
+rule delly_vcf:
     input:
         "calling/delly/{family}.bcf",
     output:
-        vcf="calling/{family}.sv.vcf.gz",
-        index="calling/{family}.sv.vcf.gz.tbi",
+        vcf="calling/delly/{family}.vcf.gz",
+        index="calling/delly/{family}.vcf.gz.tbi",
     log:
-        "logs/sv_vcf/{family}.log",
+        "logs/delly_vcf/{family}.log",
     benchmark:
-        "benchmarks/sv_vcf/{family}.tsv"
+        "benchmarks/delly_vcf/{family}.tsv"
     conda:
         "../envs/bcftools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
     message:
-        "bcftools sort: family {wildcards.family}'s SVs as an indexed VCF"
+        "bcftools sort: family {wildcards.family}'s delly SVs as an indexed VCF"
     shell:
         "(bcftools sort -T {output.vcf}.sort -Oz -o {output.vcf} {input}"
         " && bcftools index -t {output.vcf}) > {log} 2>&1"
+
+
+rule tiddit_call:
+    input:
+        aln=f"results/alignment/{{sample}}.{ALN}",
+        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+    output:
+        vcf="calling/tiddit/{sample}.vcf.gz",
+        index="calling/tiddit/{sample}.vcf.gz.tbi",
+    log:
+        "logs/tiddit_call/{sample}.log",
+    benchmark:
+        "benchmarks/tiddit_call/{sample}.tsv"
+    conda:
+        "../envs/tiddit.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+    params:
+        prefix="calling/tiddit/{sample}",
+    message:
+        "TIDDIT: SVs of {wildcards.sample} from discordant pairs and split reads"
+    # TIDDIT leaves PREFIX_tiddit/ behind and trips over it on a rerun: cleared before and
+    # after. A sample without candidates still gets a (header-only) VCF.
+    shell:
+        "(rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
+        " && tiddit --sv --skip_assembly --threads {threads} --bam {input.aln}"
+        " --ref {input.fasta} -o {params.prefix}"
+        " && bcftools sort -T {params.prefix}.sort -Oz -o {output.vcf} {params.prefix}.vcf"
+        " && tabix -f -p vcf {output.vcf}"
+        " && rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab)"
+        " > {log} 2>&1"
+
+
+rule manta_call:
+    input:
+        alns=family_alignments,
+        indexes=family_alignment_indexes,
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+    output:
+        vcf="calling/manta/{family}.vcf.gz",
+        index="calling/manta/{family}.vcf.gz.tbi",
+    log:
+        "logs/manta_call/{family}.log",
+    benchmark:
+        "benchmarks/manta_call/{family}.tsv"
+    conda:
+        "../envs/manta.yaml"
+    threads: 8
+    resources:
+        mem_mb=lambda wildcards, attempt: 16000 * attempt,
+        runtime=lambda wildcards, attempt: 12 * 60 * attempt,
+    params:
+        rundir="calling/manta/{family}.run",
+        bams=lambda wildcards, input: " ".join(f"--bam {path}" for path in input.alns),
+    message:
+        "Manta: joint SV calling in family {wildcards.family} (conda env; untested here)"
+    shell:
+        "(rm -rf {params.rundir}"
+        " && configManta.py {params.bams} --referenceFasta {input.fasta}"
+        " --runDir {params.rundir}"
+        " && {params.rundir}/runWorkflow.py -j {threads}"
+        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz {output.vcf}"
+        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz.tbi {output.index})"
+        " > {log} 2>&1"
+
+
+rule cnvnator_call:
+    input:
+        aln=f"results/alignment/{{sample}}.{ALN}",
+        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+    output:
+        vcf="calling/cnvnator/{sample}.vcf.gz",
+        index="calling/cnvnator/{sample}.vcf.gz.tbi",
+        root=temp("calling/cnvnator/{sample}.root"),
+    log:
+        "logs/cnvnator_call/{sample}.log",
+    benchmark:
+        "benchmarks/cnvnator_call/{sample}.tsv"
+    conda:
+        "../envs/cnvnator.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+    params:
+        bin=1000,
+        prefix="calling/cnvnator/{sample}",
+    message:
+        "CNVnator: read-depth CNVs of {wildcards.sample} (conda env; untested here)"
+    shell:
+        "(cnvnator -root {output.root} -tree {input.aln}"
+        " && cnvnator -root {output.root} -his {params.bin} -fasta {input.fasta}"
+        " && cnvnator -root {output.root} -stat {params.bin}"
+        " && cnvnator -root {output.root} -partition {params.bin}"
+        " && cnvnator -root {output.root} -call {params.bin} > {params.prefix}.calls.txt"
+        " && cnvnator2VCF.pl -prefix {wildcards.sample} {params.prefix}.calls.txt"
+        " > {params.prefix}.vcf"
+        " && bcftools sort -Oz -o {output.vcf} {params.prefix}.vcf"
+        " && tabix -f -p vcf {output.vcf}) > {log} 2>&1"
+
+
+rule sv_merge:
+    input:
+        unpack(sv_call_inputs),
+        ped="results/{family}/{family}.ped",
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
+        population=[POPULATION_SV_VCF] if POPULATION_SV_VCF else [],
+    output:
+        vcf="calling/{family}.sv.vcf.gz",
+        index="calling/{family}.sv.vcf.gz.tbi",
+    log:
+        "logs/sv_merge/{family}.log",
+    benchmark:
+        "benchmarks/sv_merge/{family}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        calls=sv_call_args,
+        overlap=CFG["calling"]["sv_merge"]["overlap"],
+        distance=CFG["calling"]["sv_merge"]["distance"],
+        priority=",".join(CFG["calling"]["sv_merge"]["priority"]),
+        population=(
+            f"--population-sv {POPULATION_SV_VCF}"
+            f" --population-af-tag {CFG['annotation']['population_sv_af_tag']}"
+            if POPULATION_SV_VCF
+            else ""
+        ),
+    message:
+        "helgenom svmerge: one SV VCF for family {wildcards.family} ({params.priority})"
+    shell:
+        "helgenom svmerge --family {wildcards.family} --ped {input.ped} --fasta {input.fasta}"
+        " {params.calls} --overlap {params.overlap} --distance {params.distance}"
+        " --priority {params.priority} {params.population} --out {output.vcf} > {log} 2>&1"
 
 
 rule cnv_call:

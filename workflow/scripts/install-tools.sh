@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-tools=(bwa samtools bcftools tabix bgzip fastp mosdepth delly freebayes)
-apt_packages=(bwa samtools bcftools tabix fastp mosdepth libhts-dev delly freebayes)
+tools=(bwa samtools bcftools tabix bgzip fastp mosdepth delly freebayes tiddit)
+apt_packages=(bwa samtools bcftools tabix fastp mosdepth libhts-dev delly freebayes tiddit)
 
 missing() {
     local out=()
