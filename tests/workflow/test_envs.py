@@ -21,7 +21,8 @@ PACKAGE_OF = {"bgzip": "htslib", "tabix": "htslib", "configManta.py": "manta",
 CLUSTER_ONLY = {"manta", "cnvnator"}
 # What `helgenom` itself runs as subprocesses (rank writes its VCF with these).
 HELGENOM_CALLS = ("bcftools", "bgzip", "tabix")
-SHELL_WORDS = {"set", "cd", "export", "if", "then", "fi", "true", "test", "rm", "mv", "mkdir"}
+SHELL_WORDS = {"set", "cd", "export", "if", "then", "fi", "true", "test", "rm", "mv", "mkdir",
+               "grep", "cat", "exit"}
 
 
 def parse_rules() -> dict[str, dict]:

@@ -73,15 +73,22 @@ rule tiddit_call:
     message:
         "TIDDIT: SVs of {wildcards.sample} from discordant pairs and split reads"
     # TIDDIT leaves PREFIX_tiddit/ behind and trips over it on a rerun: cleared before and
-    # after. A sample without candidates still gets a (header-only) VCF.
+    # after. With no SV candidate at all, TIDDIT 3.5 crashes after writing its VCF header
+    # (numpy: "cannot do a non-empty take from an empty axes"): that case, and only that, is a
+    # sample without SVs, and its header-only VCF is kept. (A BAM without reads fails earlier,
+    # with no VCF, and stays an error.)
     shell:
         "(rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
-        " && tiddit --sv --skip_assembly --threads {threads} --bam {input.aln}"
-        " --ref {input.fasta} -o {params.prefix}"
+        " && (tiddit --sv --skip_assembly --threads {threads} --bam {input.aln}"
+        " --ref {input.fasta} -o {params.prefix} > {params.prefix}.tiddit.log 2>&1"
+        " || (grep -q 'cannot do a non-empty take from an empty axes'"
+        " {params.prefix}.tiddit.log && grep -q '^#CHROM' {params.prefix}.vcf))"
+        " && cat {params.prefix}.tiddit.log"
         " && bcftools sort -T {params.prefix}.sort -Oz -o {output.vcf} {params.prefix}.vcf"
         " && tabix -f -p vcf {output.vcf}"
-        " && rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab)"
-        " > {log} 2>&1"
+        " && rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
+        " {params.prefix}.tiddit.log) > {log} 2>&1 || (cat {params.prefix}.tiddit.log >> {log};"
+        " exit 1)"
 
 
 rule manta_call:
