@@ -78,7 +78,7 @@ def run_seed(workdir: Path, seed: int, size_mb: float, depth: float) -> dict:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
         cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory",
                str(run), "--configfile", str(run / "config.yaml"), "--cores", "2", "--quiet",
-               "calling/DEMO.sv.vcf.gz"]
+               "all", "--", "calling/DEMO.sv.vcf.gz"]
         started = time.monotonic()
         subprocess.run(cmd, check=True, env=env)
         print(f"seed {seed}: workflow to the merged SV VCF in {time.monotonic() - started:.0f} s",

@@ -130,6 +130,23 @@ def test_insertions_and_breakends_merge_by_breakpoint_distance_and_mate(tmp_path
     assert "N[chr2:7000[" in text  # a breakend keeps its mate notation
 
 
+def test_breakends_of_one_chromosome_join_the_interval_call_they_outline(tmp_path):
+    delly = sv_vcf(tmp_path / "d.vcf", MEMBERS, [
+        ("chr2", 51_916, "D", "<DUP>", "SVTYPE=DUP;END=52514", "PASS", ["0/0", "0/0", "0/1"])])
+    tiddit = sv_vcf(tmp_path / "t.vcf", ["kid"], [  # the same duplication as two breakends
+        ("chr2", 51_917, "B1", "N]chr2:52515]", "SVTYPE=BND", "PASS", ["0/1"]),
+        ("chr2", 52_515, "B2", "[chr2:51917[N", "SVTYPE=BND", "PASS", ["0/1"]),
+        ("chr2", 90_000, "B3", "N]chr2:95000]", "SVTYPE=BND", "PASS", ["0/1"]),  # elsewhere
+        ("chr2", 51_917, "B4", "N]chr1:52515]", "SVTYPE=BND", "PASS", ["0/1"]),  # other chrom
+    ])
+    merged = svmerge([CallSet("delly", delly), CallSet("tiddit", tiddit, "kid")], MEMBERS,
+                     fasta(tmp_path), tmp_path / "m.vcf.gz")
+    assert sorted(zip(merged["SVTYPE"], merged["CALLERS"], strict=True)) == [
+        ("BND", "tiddit"), ("BND", "tiddit"), ("DUP", "delly,tiddit")]
+    dup = merged[merged["SVTYPE"] == "DUP"].iloc[0]
+    assert dup["CALLER_IDS"] == "delly:D|tiddit:kid:B1|tiddit:kid:B2"
+
+
 def test_per_sample_caller_genotypes_others_as_reference_only_where_it_ran(tmp_path):
     kid = sv_vcf(tmp_path / "kid.vcf", ["HG002_rg"], [  # TIDDIT names the read group
         ("chr2", 3_000, "SV_1", "<DEL>", "SVTYPE=DEL;END=4000", "PASS", ["0/1"])])

@@ -8,7 +8,10 @@ the command line as ``--call CALLER=PATH`` (joint) or ``--call CALLER:SAMPLE=PAT
 Merging, per chromosome and SV type (DUP:TANDEM and other DUP subtypes count as DUP, TRA as
 BND): two calls are the same event when their reciprocal overlap is at least ``overlap``
 (DEL, DUP, INV, CNV) or when both breakpoints lie within ``distance`` bp (every type; the
-only test for INS and BND, whose second breakpoint is the mate). Clusters are single-linkage.
+only test for INS and BND, whose second breakpoint is the mate). A breakend whose mate is on
+the same chromosome also joins an interval call of any type when its two ends match that
+call's two ends (TIDDIT reports some tandem duplications as a pair of breakends). Clusters are
+single-linkage.
 
 Each merged record takes its position, END, ALT and FILTER from the call of the
 highest-priority caller in the cluster (``priority``, then QUAL), and lists every supporting
@@ -234,6 +237,22 @@ def cluster(calls: pd.DataFrame, overlap: float, distance: int) -> np.ndarray:
                 hit &= mate[js] == mate[k]
             for j in js[hit]:
                 uf.union(int(idx[k]), int(idx[j]))
+    # A breakend pair within one chromosome whose two ends match both ends of an interval call
+    # is that event seen as breakends (TIDDIT reports some duplications so): same event.
+    intra = calls[(calls["SVTYPE"] == "BND") & (calls["mate_chrom"] == calls["CHROM"])]
+    intervals = calls[calls["SVTYPE"].isin(INTERVAL_TYPES)]
+    for chrom, group in intra.groupby("CHROM", sort=False):
+        others = intervals[intervals["CHROM"] == chrom]
+        if others.empty:
+            continue
+        opos, oend = others["POS"].to_numpy(), others["END"].to_numpy()
+        mates = group["mate_pos"].to_numpy(dtype=np.int64)
+        lows = np.minimum(group["POS"].to_numpy(), mates)
+        highs = np.maximum(group["POS"].to_numpy(), mates)
+        for i, low, high in zip(group.index, lows, highs, strict=True):
+            hit = (np.abs(opos - low) <= distance) & (np.abs(oend - high) <= distance)
+            for j in others.index[hit]:
+                uf.union(int(i), int(j))
     for i in range(len(calls)):
         labels[i] = uf.find(i)
     return labels
