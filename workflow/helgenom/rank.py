@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helgenom.consequence import (
     annotation_fields,
@@ -27,6 +29,7 @@ from helgenom.errors import InputError, Problem
 from helgenom.genes import read_gene_models, sv_gene_effects
 from helgenom.inheritance import (
     MODELS,
+    CompoundPairs,
     FamilyGenotypes,
     Gates,
     chromosome_classes,
@@ -40,7 +43,14 @@ from helgenom.phenotype import combined_score, gene_phenotype_scores
 from helgenom.qc import header_lines
 from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
-from helgenom.vcfio import Genotypes, VcfHeader, concat_variants, read_header, read_variants
+from helgenom.vcfio import (
+    Genotypes,
+    VcfHeader,
+    arrow_strings,
+    concat_variants,
+    read_header,
+    read_variants,
+)
 from helgenom.vcfwrite import write_vcf
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -97,21 +107,47 @@ def _join_models(matrix: np.ndarray) -> np.ndarray:
     return np.array([names[b] for b in bits], dtype=object) if len(bits) else bits.astype(object)
 
 
-def _per_row_text(n: int, values: dict[int, str]) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    for row, text in values.items():
-        out[row] = text
-    return out
-
-
 MAX_LISTED_PARTNERS = 20
 
 
-def _best_partners(mates: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Distinct partners, best score first; at most MAX_LISTED_PARTNERS are listed (a gene
-    with hundreds of rare variants would otherwise print them all on every record)."""
-    mates = np.unique(mates)
-    return mates[np.argsort(-scores[mates], kind="stable")][:MAX_LISTED_PARTNERS]
+def _score_texts(scores: np.ndarray) -> pa.Array:
+    """f"{score:g}" of every value (each distinct bit pattern formatted once)."""
+    codes, uniques = pd.factorize(np.asarray(scores, dtype=np.float64).view(np.int64))
+    texts = pa.array([f"{v:g}" for v in np.asarray(uniques).view(np.float64).tolist()],
+                     pa.large_string())
+    return texts.take(pa.array(codes))
+
+
+def partner_texts(pairs: CompoundPairs, ids: pa.ChunkedArray, scores: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: its distinct partners, best score first (then in row order), at most
+    MAX_LISTED_PARTNERS (a gene with hundreds of rare variants would otherwise print them all
+    on every record), as 'ID>score' joined by ',' (candidate list) and by '|' (VCF
+    Compounds); '' for rows without partners."""
+    n = len(scores)
+    partners = np.full(n, "", dtype=object)
+    compounds = np.full(n, "", dtype=object)
+    if not len(pairs.row):
+        return partners, compounds
+    key = np.unique(pairs.row.astype(np.int64) * n + pairs.mate)
+    row, mate = key // n, key % n
+    order = np.lexsort((mate, -scores[mate], row))
+    row, mate = row[order], mate[order]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    place = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))
+    listed = place < MAX_LISTED_PARTNERS
+    row, mate = row[listed], mate[listed]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    text = pc.binary_join_element_wise(ids.take(pa.array(mate)),
+                                       _score_texts(scores[mate]),
+                                       pa.scalar(">", pa.large_string()))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[first, len(row)], pa.int64()), text)
+    for target, sep in ((partners, ","), (compounds, "|")):
+        joined = pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
+        target[row[first]] = joined.to_numpy(zero_copy_only=False)
+    return partners, compounds
 
 
 def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
@@ -154,10 +190,9 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     rare = (af.isna() | (af <= opts.max_af)).to_numpy()
     in_gene = table["genes"].map(len).to_numpy() > 0
     candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & (gates == "") & in_gene)
-    partners, inherited, de_novo = compound_pairs(fg, candidates,
-                                                  table["genes"].iloc[candidates])
-    models["AR_comp"][list(inherited)] = True
-    models["AR_comp_dn"][list(de_novo)] = True
+    pairs = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
+    models["AR_comp"][pairs.inherited] = True
+    models["AR_comp_dn"][pairs.de_novo] = True
     matrix = np.column_stack([models[m] for m in MODELS])
     out = pd.DataFrame(index=table.index)
     out["models"] = _join_models(matrix)
@@ -165,13 +200,10 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
     out["quality"] = np.where(gates != "", "GATE_FAIL", np.where(filtered, "FILTERED", "PASS"))
     out = out.join(score_rows(table, out, scorers))
-    ids = table["variant_id"].to_numpy()
-    scores = out["score"].to_numpy()
-    listed = {row: _best_partners(mates, scores) for row, mates in partners.items()}
-    out["partners"] = _per_row_text(len(table), {
-        row: ",".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
-    out["compounds_info"] = _per_row_text(len(table), {
-        row: "|".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
+    ids = arrow_strings(table["variant_id"])
+    assert ids is not None
+    out["partners"], out["compounds_info"] = partner_texts(
+        pairs, ids, out["score"].to_numpy(dtype=np.float64))
     candidate = matrix.any(axis=1) & rare
     in_panel = _gene_mask(table["genes"], opts.panel)
     if opts.panel and opts.panel_mode == "restrict":
