@@ -43,6 +43,7 @@ from helgenom.phenotype import combined_score, gene_phenotype_scores
 from helgenom.qc import header_lines
 from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
+from helgenom.tsvwrite import write_tsv
 from helgenom.vcfio import (
     Genotypes,
     VcfHeader,
@@ -368,11 +369,11 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
         write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
                   Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    with tmp_tsv.open("w") as handle:
+    with tmp_tsv.open("wb") as handle:
         # The QC verdict comes first: a clinician sees a failed family before any variant.
         for path in opts.qc:
-            handle.writelines(f"{line}\n" for line in header_lines(Path(path)))
-        candidates.to_csv(handle, sep="\t", index=False, na_rep=".")
+            handle.writelines(f"{line}\n".encode() for line in header_lines(Path(path)))
+        write_tsv(candidates, handle, na_rep=".")
     tmp_tsv.replace(out_tsv)
     return candidates
 
