@@ -58,7 +58,7 @@ _REASONS = ("GQ", "DP", "AB")
 def gate_failures(samples: list[str], gts: Genotypes, gates: Gates) -> np.ndarray:
     """Per variant: '' when every called genotype passes, else 'sample:GQ,AB;sample:DP'."""
     n = len(next(iter(gts.gt.values()))) if gts.gt else 0
-    if not gates.enabled or n == 0:
+    if not gates.enabled or n == 0 or not samples:
         return np.full(n, "", dtype=object)
     masks = {}
     for s in samples:
@@ -73,15 +73,17 @@ def gate_failures(samples: list[str], gts: Genotypes, gates: Gates) -> np.ndarra
             | ((gt == 2) & (ploidy == 1) & (ab < gates.hemi_min_alt_fraction))
         )
         masks[s] = bad_gq.astype(np.int8) | (bad_dp.astype(np.int8) << 1) | (bad_ab << 2)
-    failing = np.flatnonzero(np.any(np.stack(list(masks.values())), axis=0))
+    # Each failing row's combination of per-sample reason bits, spelled out once.
+    bits = np.stack([masks[s].astype(np.int8) for s in samples], axis=1)
     out = np.full(n, "", dtype=object)
-    for row in failing:
-        parts = []
-        for s in samples:
-            bits = int(masks[s][row])
-            if bits:
-                parts.append(f"{s}:" + ",".join(r for i, r in enumerate(_REASONS) if bits >> i & 1))
-        out[row] = ";".join(parts)
+    failing = np.flatnonzero(bits.any(axis=1))
+    if not len(failing):
+        return out
+    found, which = np.unique(bits[failing], axis=0, return_inverse=True)
+    texts = [";".join(f"{s}:" + ",".join(r for i, r in enumerate(_REASONS) if b >> i & 1)
+                      for s, b in zip(samples, combination, strict=True) if b)
+             for combination in found.tolist()]
+    out[failing] = np.array(texts, dtype=object)[which.reshape(-1)]
     return out
 
 
@@ -307,13 +309,26 @@ def _pair_matrices(affected: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 
 def _gene_entries(genes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(candidate position, gene code) of every gene of every candidate, grouped by gene
-    (genes in order of first appearance, candidates ascending within a gene); only genes with
-    two or more candidates."""
-    lengths = np.fromiter((len(g) for g in genes), dtype=np.int64, count=len(genes))
-    owner = np.repeat(np.arange(len(genes), dtype=np.int64), lengths)
-    if not len(owner):
-        return owner, owner
-    codes, _ = pd.factorize(pd.Series([name for g in genes for name in g], dtype=object))
+    (candidates ascending within a gene); only genes with two or more candidates.
+
+    Rows share their tuple objects (one per distinct gene set, see consequence._GeneSets), so
+    the names are read once per distinct object."""
+    values = genes.to_numpy(dtype=object)
+    identity = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    _, first, which = np.unique(identity, return_index=True, return_inverse=True)
+    distinct = values[first]
+    lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    names = [name for g in distinct for name in g]
+    if not names:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    name_codes = pd.factorize(pd.Series(names, dtype=object))[0].astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    # Per candidate: its distinct tuple's names.
+    count = lengths[which]
+    owner = np.repeat(np.arange(len(values), dtype=np.int64), count)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    codes = name_codes[np.repeat(starts[which], count) + offset]
     order = np.argsort(codes, kind="stable")
     codes, owner = codes[order], owner[order]
     counts = np.bincount(codes)

@@ -93,11 +93,14 @@ def variant_id(table: pd.DataFrame) -> pd.Series:
             + table["REF"].astype(str) + "_" + table["ALT"].astype(str))
 
 
-def genotype_strings(gts: Genotypes, sample: str) -> np.ndarray:
-    diploid = np.array(["./.", "0/0", "0/1", "1/1"], dtype=object)
-    haploid = np.array([".", "0", "1", "1"], dtype=object)
-    index = gts.gt[sample].astype(int) + 1
-    return np.where(gts.ploidy[sample] == 1, haploid[index], diploid[index])
+def genotype_strings(gts: Genotypes, sample: str, rows: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """'0/1', '1' (haploid), './.' ... of `sample` at `rows` (default: every row)."""
+    gt, ploidy = gts.gt[sample], gts.ploidy[sample]
+    if rows is not None:
+        gt, ploidy = gt[rows], ploidy[rows]
+    texts = np.array(["./.", "0/0", "0/1", "1/1", ".", "0", "1", "1"], dtype=object)
+    return texts[gt.astype(np.int64) + 1 + 4 * (ploidy == 1)]
 
 
 def _join_models(matrix: np.ndarray) -> np.ndarray:
@@ -221,7 +224,11 @@ def categories_of(scorers: dict[str, RankModel]) -> list[str]:
 def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
                    opts: RankOptions, categories: list[str]) -> pd.DataFrame:
     rows = np.flatnonzero(result["is_candidate"].to_numpy())
-    sub, res = table.iloc[rows], result.iloc[rows]
+    # Only the columns used (the whole table holds more), taken once.
+    sub = table[["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "consequence", "impact",
+                 "protein_change", "af", "FILTER", "severity"]].iloc[rows]
+    res = result[["models", "partners", "score", *categories, "score_normalized", "gates",
+                  "in_panel"]].iloc[rows]
     out = pd.DataFrame({
         "family": family.id, "chrom": sub["CHROM"], "pos": sub["POS"], "end": sub["END"],
         "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"], "gene": sub["gene"],
@@ -248,9 +255,12 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
         out = out.drop(columns="in_panel")
     for member in family.members:
         s = member.sample
-        out[f"{s}_GT"] = genotype_strings(gts, s)[rows]
-        out[f"{s}_DP"] = pd.array(np.round(gts.depth(s)[rows]), dtype="Int64")
-        out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
+        out[f"{s}_GT"] = genotype_strings(gts, s, rows)
+        depth = gts.ref_depth[s][rows] + gts.alt_depth[s][rows]
+        out[f"{s}_DP"] = pd.array(np.round(depth), dtype="Int64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            balance = np.where(depth > 0, gts.alt_depth[s][rows] / depth, np.nan)
+        out[f"{s}_AB"] = np.round(balance, 3)
         out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
     sort_keys = ["combined_score", "score", "_severity", "chrom", "pos"]
     ascending = [False, False, True, True, True]
