@@ -70,14 +70,18 @@ def column_text(column: pd.Series, na_rep: str) -> pa.Array:
     return texts.take(pa.array(codes))
 
 
-def write_tsv(frame: pd.DataFrame, handle: BinaryIO, na_rep: str = "") -> None:
-    """`frame` as `frame.to_csv(handle, sep="\\t", index=False, na_rep=na_rep)` writes it,
+def write_tsv(frame: pd.DataFrame, handle: BinaryIO, na_rep: str = "", header: bool = True
+              ) -> None:
+    """`frame` as `frame.to_csv(handle, sep="\\t", index=False, na_rep=na_rep, header=header)`
+    writes it,
     UTF-8 encoded, to the binary, seekable `handle`."""
     start = handle.tell()
     try:
         if frame.columns.has_duplicates or len(frame.columns) < 2:
             raise _Fallback
-        handle.write(frame.iloc[:0].to_csv(sep="\t", index=False, lineterminator="\n").encode())
+        if header:
+            handle.write(frame.iloc[:0].to_csv(sep="\t", index=False,
+                                               lineterminator="\n").encode())
         for first in range(0, len(frame), ROWS_PER_STEP):
             rows = frame.iloc[first:first + ROWS_PER_STEP]
             cells = [column_text(rows.iloc[:, k], na_rep) for k in range(rows.shape[1])]
@@ -89,5 +93,6 @@ def write_tsv(frame: pd.DataFrame, handle: BinaryIO, na_rep: str = "") -> None:
     except _Fallback:
         handle.seek(start)
         handle.truncate()
-        text = frame.to_csv(sep="\t", index=False, na_rep=na_rep, lineterminator="\n")
+        text = frame.to_csv(sep="\t", index=False, na_rep=na_rep, header=header,
+                            lineterminator="\n")
         handle.write(text.encode())
