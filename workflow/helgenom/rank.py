@@ -122,7 +122,7 @@ def _score_texts(scores: np.ndarray) -> pa.Array:
     return texts.take(pa.array(codes))
 
 
-def partner_texts(pairs: CompoundPairs, ids: pa.ChunkedArray, scores: np.ndarray
+def partner_texts(pairs: CompoundPairs, table: pd.DataFrame, scores: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per row: its distinct partners, best score first (then in row order), at most
     MAX_LISTED_PARTNERS (a gene with hundreds of rare variants would otherwise print them all
@@ -142,7 +142,10 @@ def partner_texts(pairs: CompoundPairs, ids: pa.ChunkedArray, scores: np.ndarray
     listed = place < MAX_LISTED_PARTNERS
     row, mate = row[listed], mate[listed]
     first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    text = pc.binary_join_element_wise(ids.take(pa.array(mate)),
+    listed_mates, which = np.unique(mate, return_inverse=True)
+    ids = arrow_strings(variant_id(table.iloc[listed_mates]))
+    assert ids is not None
+    text = pc.binary_join_element_wise(ids.take(pa.array(which.reshape(-1))),
                                        _score_texts(scores[mate]),
                                        pa.scalar(">", pa.large_string()))
     if isinstance(text, pa.ChunkedArray):
@@ -204,10 +207,8 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
     out["quality"] = np.where(gates != "", "GATE_FAIL", np.where(filtered, "FILTERED", "PASS"))
     out = out.join(score_rows(table, out, scorers))
-    ids = arrow_strings(table["variant_id"])
-    assert ids is not None
     out["partners"], out["compounds_info"] = partner_texts(
-        pairs, ids, out["score"].to_numpy(dtype=np.float64))
+        pairs, table, out["score"].to_numpy(dtype=np.float64))
     candidate = matrix.any(axis=1) & rare
     in_panel = _gene_mask(table["genes"], opts.panel)
     if opts.panel and opts.panel_mode == "restrict":
@@ -432,7 +433,6 @@ def _rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions, keep
     par = [Region.parse(p) for p in opts.par]
     par = [(match_contig(r.chrom, contigs), r.start, r.end) for r in par]
     table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
-    table["variant_id"] = variant_id(table)
     classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
     results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers)
                for fam in families.values() if fam.affected}
