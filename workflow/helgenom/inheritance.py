@@ -58,7 +58,7 @@ _REASONS = ("GQ", "DP", "AB")
 def gate_failures(samples: list[str], gts: Genotypes, gates: Gates) -> np.ndarray:
     """Per variant: '' when every called genotype passes, else 'sample:GQ,AB;sample:DP'."""
     n = len(next(iter(gts.gt.values()))) if gts.gt else 0
-    if not gates.enabled or n == 0:
+    if not gates.enabled or n == 0 or not samples:
         return np.full(n, "", dtype=object)
     masks = {}
     for s in samples:
@@ -73,15 +73,17 @@ def gate_failures(samples: list[str], gts: Genotypes, gates: Gates) -> np.ndarra
             | ((gt == 2) & (ploidy == 1) & (ab < gates.hemi_min_alt_fraction))
         )
         masks[s] = bad_gq.astype(np.int8) | (bad_dp.astype(np.int8) << 1) | (bad_ab << 2)
-    failing = np.flatnonzero(np.any(np.stack(list(masks.values())), axis=0))
+    # Each failing row's combination of per-sample reason bits, spelled out once.
+    bits = np.stack([masks[s].astype(np.int8) for s in samples], axis=1)
     out = np.full(n, "", dtype=object)
-    for row in failing:
-        parts = []
-        for s in samples:
-            bits = int(masks[s][row])
-            if bits:
-                parts.append(f"{s}:" + ",".join(r for i, r in enumerate(_REASONS) if bits >> i & 1))
-        out[row] = ";".join(parts)
+    failing = np.flatnonzero(bits.any(axis=1))
+    if not len(failing):
+        return out
+    found, which = np.unique(bits[failing], axis=0, return_inverse=True)
+    texts = [";".join(f"{s}:" + ",".join(r for i, r in enumerate(_REASONS) if b >> i & 1)
+                      for s, b in zip(samples, combination, strict=True) if b)
+             for combination in found.tolist()]
+    out[failing] = np.array(texts, dtype=object)[which.reshape(-1)]
     return out
 
 
@@ -280,34 +282,102 @@ def _pair_labels(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inherited, de_novo
 
 
-BLOCK = 256  # pair matrices are built for at most BLOCK x (gene size) alleles at a time
+def _pair_matrices(affected: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                   unaffected: list[tuple[np.ndarray, np.ndarray | None]]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ok, inherited, de novo) for every pair of the given alleles (matrices), from each
+    affected member's (het, no-call, phaseable origins) and each unaffected member's
+    (carrier, origins or None). The diagonal is not excluded."""
+    n = len(affected[0][0]) if affected else len(unaffected[0][0]) if unaffected else 0
+    ok = np.ones((n, n), dtype=bool)
+    inherited = np.ones_like(ok)
+    de_novo = np.zeros_like(ok)
+    for het, missing, orig in affected:
+        both = het[:, None] & het[None, :]
+        inh, dn = _pair_labels(orig, orig)
+        ok &= (both & (inh | dn)) | missing[:, None] | missing[None, :]
+        inherited &= inh | ~both
+        de_novo |= dn & both
+    for carrier, orig in unaffected:
+        both = carrier[:, None] & carrier[None, :]
+        if orig is not None:  # phased in cis (same single parent): still healthy
+            a, b = orig[:, None], orig[None, :]
+            both &= ~(np.isin(a, (PATERNAL, MATERNAL)) & (a == b))
+        ok &= ~both
+    return ok, inherited, de_novo
 
 
-def _gene_groups(genes: pd.Series) -> list[np.ndarray]:
-    """Positions (into `genes`) of the candidates of each gene with two or more of them."""
-    lengths = np.fromiter((len(g) for g in genes), dtype=np.int64, count=len(genes))
-    owner = np.repeat(np.arange(len(genes)), lengths)
-    names = [name for g in genes for name in g]
+def _gene_entries(genes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(candidate position, gene code) of every gene of every candidate, grouped by gene
+    (candidates ascending within a gene); only genes with two or more candidates.
+
+    Rows share their tuple objects (one per distinct gene set, see consequence._GeneSets), so
+    the names are read once per distinct object."""
+    values = genes.to_numpy(dtype=object)
+    identity = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    _, first, which = np.unique(identity, return_index=True, return_inverse=True)
+    distinct = values[first]
+    lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    names = [name for g in distinct for name in g]
     if not names:
-        return []
-    codes, _ = pd.factorize(pd.Series(names, dtype=object))
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    name_codes = pd.factorize(pd.Series(names, dtype=object))[0].astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    # Per candidate: its distinct tuple's names.
+    count = lengths[which]
+    owner = np.repeat(np.arange(len(values), dtype=np.int64), count)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    codes = name_codes[np.repeat(starts[which], count) + offset]
     order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    return [owner[order[a:b]] for a, b in zip(starts, ends, strict=True) if b - a > 1]
+    codes, owner = codes[order], owner[order]
+    counts = np.bincount(codes)
+    keep = counts[codes] > 1
+    return owner[keep], codes[keep]
 
 
-def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
-                   ) -> tuple[dict[int, np.ndarray], set[int], set[int]]:
-    """Partners per row among candidate `rows`, grouped by gene; rows with an inherited pair
-    (AR_comp) and rows with a pair holding one de novo allele (AR_comp_dn).
+@dataclass
+class CompoundPairs:
+    """Compound-het pairs of one family: `row` and `mate` (table rows, one entry per pair and
+    gene they share: duplicates possible), and the rows with an inherited pair (AR_comp) and
+    with a pair holding one de novo allele (AR_comp_dn), ascending."""
+
+    row: np.ndarray
+    mate: np.ndarray
+    inherited: np.ndarray
+    de_novo: np.ndarray
+
+
+# Pairs are formed for genes holding at most about this many (candidate x candidate) pairs
+# at a time; a bigger gene goes alone.
+PAIRS_PER_STEP = 1 << 22
+
+
+def _state_codes(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the code (0..S-1) of its combination of (small, non-negative) feature
+    values, and one candidate holding each combination."""
+    n = len(features[0]) if features else 0
+    state = np.zeros(n, dtype=np.int64)
+    for values in features:
+        state = state * 16 + values.astype(np.int64)
+        if int(state.max(initial=0)) >= 1 << 55:
+            state = pd.factorize(state)[0].astype(np.int64)
+    _, representative, code = np.unique(state, return_index=True, return_inverse=True)
+    return code.reshape(-1).astype(np.int64), representative
+
+
+def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series) -> CompoundPairs:
+    """Partners among candidate `rows`, grouped by gene; rows with an inherited pair (AR_comp)
+    and rows with a pair holding one de novo allele (AR_comp_dn).
 
     `genes` gives, per candidate row (same order as `rows`), a tuple of gene symbols. Each
-    candidate's genotype features are computed once; pairs are then formed inside each gene
-    only, so the work is linear in the candidates plus the pairs each gene holds.
+    candidate's genotype features (per member: het/carrier, no-call, origins) are reduced to
+    one state code; the pair rules are evaluated once per pair of states (`_pair_matrices`),
+    and the pairs inside each gene look their verdict up, so the work is linear in the
+    candidates plus the pairs each gene holds.
     """
     fam = fg.family
+    rows = np.asarray(rows, dtype=np.int64)
     affected = [
         (fg.het(a)[rows], fg.missing(a)[rows], phaseable_origins(fg, a, rows))
         for a in (i.sample for i in fam.affected)
@@ -316,35 +386,44 @@ def compound_pairs(fg: FamilyGenotypes, rows: np.ndarray, genes: pd.Series
     for u in (i.sample for i in fam.unaffected):
         orig = origins(fg, u, rows) if fam.parents(u) != (None, None) else None
         unaffected.append((fg.carrier(u)[rows], orig))
-    partners: dict[int, np.ndarray] = {}
-    inherited_rows: set[int] = set()
-    de_novo_rows: set[int] = set()
-    for group in _gene_groups(genes):
-        for start in range(0, len(group), BLOCK):
-            block = group[start:start + BLOCK]
-            ok = block[:, None] != group[None, :]
-            inherited = np.ones_like(ok)
-            de_novo = np.zeros_like(ok)
-            for het, missing, orig in affected:
-                both = het[block][:, None] & het[group][None, :]
-                inh, dn = _pair_labels(orig[block], orig[group])
-                ok &= (both & (inh | dn)) | missing[block][:, None] | missing[group][None, :]
-                inherited &= inh | ~both
-                de_novo |= dn & both
-            for carrier, orig in unaffected:
-                both = carrier[block][:, None] & carrier[group][None, :]
-                if orig is not None:  # phased in cis (same single parent): still healthy
-                    a, b = orig[block][:, None], orig[group][None, :]
-                    both &= ~(np.isin(a, (PATERNAL, MATERNAL)) & (a == b))
-                ok &= ~both
-            for i in np.flatnonzero(ok.any(axis=1)):
-                row = int(rows[block[i]])
-                found = ok[i]
-                previous = partners.get(row)
-                mates = rows[group[found]]
-                partners[row] = mates if previous is None else np.concatenate([previous, mates])
-                if (inherited[i] & found).any():
-                    inherited_rows.add(row)
-                if (de_novo[i] & found).any():
-                    de_novo_rows.add(row)
-    return partners, inherited_rows, de_novo_rows
+    empty = np.zeros(0, dtype=np.int64)
+    entry, gene = _gene_entries(genes)
+    if not len(entry) or not affected:
+        return CompoundPairs(empty, empty, empty, empty)
+    features = [f for het, missing, orig in affected for f in (het, missing, orig)]
+    features += [f for carrier, orig in unaffected for f in (carrier, orig) if f is not None]
+    state, rep = _state_codes(features)
+    ok, inherited, de_novo = _pair_matrices(
+        [(h[rep], m[rep], o[rep]) for h, m, o in affected],
+        [(c[rep], None if o is None else o[rep]) for c, o in unaffected])
+    n_states = len(rep)
+    verdict = (ok.astype(np.int8) | (ok & inherited).astype(np.int8) << 1
+               | (ok & de_novo).astype(np.int8) << 2).reshape(-1)
+    # Genes (runs of `gene`) in steps of about PAIRS_PER_STEP pairs.
+    bounds = np.flatnonzero(np.r_[True, gene[1:] != gene[:-1], True])
+    sizes = np.diff(bounds)
+    cumulative = np.cumsum(sizes * sizes)
+    row_parts, mate_parts, inh_parts, dn_parts = [], [], [], []
+    first = 0
+    while first < len(sizes):
+        done = int(cumulative[first - 1]) if first else 0
+        last = max(first + 1, int(np.searchsorted(cumulative, done + PAIRS_PER_STEP,
+                                                  side="right")))
+        lo, hi = bounds[first], bounds[last]
+        size = np.repeat(sizes[first:last], sizes[first:last])  # per entry: its gene's size
+        start = np.repeat(bounds[first:last] - lo, sizes[first:last])
+        left = np.repeat(np.arange(hi - lo), size)
+        shift = np.repeat(np.cumsum(size) - size, size)
+        right = np.repeat(start, size) + (np.arange(len(left)) - shift)
+        a, b = entry[lo:hi][left], entry[lo:hi][right]
+        v = verdict[state[a] * n_states + state[b]]
+        keep = (v & 1).astype(bool) & (a != b)
+        a, b, v = a[keep], b[keep], v[keep]
+        row_parts.append(rows[a])
+        mate_parts.append(rows[b])
+        inh_parts.append(rows[a[(v & 2) > 0]])
+        dn_parts.append(rows[a[(v & 4) > 0]])
+        first = last
+    return CompoundPairs(np.concatenate(row_parts), np.concatenate(mate_parts),
+                         np.unique(np.concatenate(inh_parts)),
+                         np.unique(np.concatenate(dn_parts)))

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helgenom.consequence import (
     annotation_fields,
@@ -28,6 +30,7 @@ from helgenom.genes import read_gene_models, sv_gene_effects
 from helgenom.hemizygous import hemizygous_over_deletions
 from helgenom.inheritance import (
     MODELS,
+    CompoundPairs,
     FamilyGenotypes,
     Gates,
     chromosome_classes,
@@ -41,7 +44,15 @@ from helgenom.phenotype import combined_score, gene_phenotype_scores
 from helgenom.qc import header_lines
 from helgenom.rankmodel import RankModel, RankModelError, load_rank_model
 from helgenom.reference import Region
-from helgenom.vcfio import Genotypes, VcfHeader, concat_variants, read_header, read_variants
+from helgenom.tsvwrite import write_tsv
+from helgenom.vcfio import (
+    Genotypes,
+    VcfHeader,
+    arrow_strings,
+    concat_variants,
+    read_header,
+    read_variants,
+)
 from helgenom.vcfwrite import write_vcf
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -83,11 +94,14 @@ def variant_id(table: pd.DataFrame) -> pd.Series:
             + table["REF"].astype(str) + "_" + table["ALT"].astype(str))
 
 
-def genotype_strings(gts: Genotypes, sample: str) -> np.ndarray:
-    diploid = np.array(["./.", "0/0", "0/1", "1/1"], dtype=object)
-    haploid = np.array([".", "0", "1", "1"], dtype=object)
-    index = gts.gt[sample].astype(int) + 1
-    return np.where(gts.ploidy[sample] == 1, haploid[index], diploid[index])
+def genotype_strings(gts: Genotypes, sample: str, rows: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """'0/1', '1' (haploid), './.' ... of `sample` at `rows` (default: every row)."""
+    gt, ploidy = gts.gt[sample], gts.ploidy[sample]
+    if rows is not None:
+        gt, ploidy = gt[rows], ploidy[rows]
+    texts = np.array(["./.", "0/0", "0/1", "1/1", ".", "0", "1", "1"], dtype=object)
+    return texts[gt.astype(np.int64) + 1 + 4 * (ploidy == 1)]
 
 
 def _join_models(matrix: np.ndarray) -> np.ndarray:
@@ -98,21 +112,50 @@ def _join_models(matrix: np.ndarray) -> np.ndarray:
     return np.array([names[b] for b in bits], dtype=object) if len(bits) else bits.astype(object)
 
 
-def _per_row_text(n: int, values: dict[int, str]) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    for row, text in values.items():
-        out[row] = text
-    return out
-
-
 MAX_LISTED_PARTNERS = 20
 
 
-def _best_partners(mates: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Distinct partners, best score first; at most MAX_LISTED_PARTNERS are listed (a gene
-    with hundreds of rare variants would otherwise print them all on every record)."""
-    mates = np.unique(mates)
-    return mates[np.argsort(-scores[mates], kind="stable")][:MAX_LISTED_PARTNERS]
+def _score_texts(scores: np.ndarray) -> pa.Array:
+    """f"{score:g}" of every value (each distinct bit pattern formatted once)."""
+    codes, uniques = pd.factorize(np.asarray(scores, dtype=np.float64).view(np.int64))
+    texts = pa.array([f"{v:g}" for v in np.asarray(uniques).view(np.float64).tolist()],
+                     pa.large_string())
+    return texts.take(pa.array(codes))
+
+
+def partner_texts(pairs: CompoundPairs, table: pd.DataFrame, scores: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: its distinct partners, best score first (then in row order), at most
+    MAX_LISTED_PARTNERS (a gene with hundreds of rare variants would otherwise print them all
+    on every record), as 'ID>score' joined by ',' (candidate list) and by '|' (VCF
+    Compounds); '' for rows without partners."""
+    n = len(scores)
+    partners = np.full(n, "", dtype=object)
+    compounds = np.full(n, "", dtype=object)
+    if not len(pairs.row):
+        return partners, compounds
+    key = np.unique(pairs.row.astype(np.int64) * n + pairs.mate)
+    row, mate = key // n, key % n
+    order = np.lexsort((mate, -scores[mate], row))
+    row, mate = row[order], mate[order]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    place = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))
+    listed = place < MAX_LISTED_PARTNERS
+    row, mate = row[listed], mate[listed]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    listed_mates, which = np.unique(mate, return_inverse=True)
+    ids = arrow_strings(variant_id(table.iloc[listed_mates]))
+    assert ids is not None
+    text = pc.binary_join_element_wise(ids.take(pa.array(which.reshape(-1))),
+                                       _score_texts(scores[mate]),
+                                       pa.scalar(">", pa.large_string()))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[first, len(row)], pa.int64()), text)
+    for target, sep in ((partners, ","), (compounds, "|")):
+        joined = pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
+        target[row[first]] = joined.to_numpy(zero_copy_only=False)
+    return partners, compounds
 
 
 def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
@@ -157,10 +200,9 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     rare = (af.isna() | (af <= opts.max_af)).to_numpy()
     in_gene = table["genes"].map(len).to_numpy() > 0
     candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & (gates == "") & in_gene)
-    partners, inherited, de_novo = compound_pairs(fg, candidates,
-                                                  table["genes"].iloc[candidates])
-    models["AR_comp"][list(inherited)] = True
-    models["AR_comp_dn"][list(de_novo)] = True
+    pairs = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
+    models["AR_comp"][pairs.inherited] = True
+    models["AR_comp_dn"][pairs.de_novo] = True
     matrix = np.column_stack([models[m] for m in MODELS])
     out = pd.DataFrame(index=table.index)
     out["models"] = _join_models(matrix)
@@ -168,13 +210,8 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
     filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
     out["quality"] = np.where(gates != "", "GATE_FAIL", np.where(filtered, "FILTERED", "PASS"))
     out = out.join(score_rows(table, out, scorers))
-    ids = table["variant_id"].to_numpy()
-    scores = out["score"].to_numpy()
-    listed = {row: _best_partners(mates, scores) for row, mates in partners.items()}
-    out["partners"] = _per_row_text(len(table), {
-        row: ",".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
-    out["compounds_info"] = _per_row_text(len(table), {
-        row: "|".join(f"{ids[p]}>{scores[p]:g}" for p in mates) for row, mates in listed.items()})
+    out["partners"], out["compounds_info"] = partner_texts(
+        pairs, table, out["score"].to_numpy(dtype=np.float64))
     candidate = matrix.any(axis=1) & rare
     in_panel = _gene_mask(table["genes"], opts.panel)
     if opts.panel and opts.panel_mode == "restrict":
@@ -188,48 +225,111 @@ def categories_of(scorers: dict[str, RankModel]) -> list[str]:
     return list(dict.fromkeys(c for model in scorers.values() for c in model.categories))
 
 
+_TABLE_COLUMNS = ["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "consequence", "impact",
+                  "protein_change", "af", "FILTER"]
+
+
+def _sort_codes(values: object, ascending: bool) -> np.ndarray:
+    """What pandas' multi-key sort_values sorts by: the value's rank among the distinct values
+    (Categorical codes), NA last in either direction."""
+    codes = pd.Categorical(values, ordered=True).codes.astype(np.int64)
+    n = int(codes.max(initial=-1)) + 1
+    missing = codes == -1
+    codes = np.where(missing, n, codes)
+    return codes if ascending else np.where(missing, codes, n - codes - 1)
+
+
+@dataclass
+class CandidateList:
+    """One family's candidate list: `order` holds its table rows, best first (the order
+    `sort_values` gave the whole list); `frame` builds any slice of it."""
+
+    family: Family
+    table: pd.DataFrame
+    gts: Genotypes
+    result: pd.DataFrame
+    opts: RankOptions
+    categories: list[str]
+    order: np.ndarray
+    pheno: pd.DataFrame | None
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Rows start..stop-1 of the candidate list (with their `rank`)."""
+        rows = self.order[start:stop]
+        sub = self.table[_TABLE_COLUMNS].iloc[rows]
+        res = self.result[["models", "partners", "score", *self.categories, "score_normalized",
+                           "gates", "in_panel"]].iloc[rows]
+        out = pd.DataFrame({
+            "rank": np.arange(start + 1, start + len(rows) + 1),
+            "family": self.family.id, "chrom": sub["CHROM"], "pos": sub["POS"],
+            "end": sub["END"], "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"],
+            "gene": sub["gene"], "consequence": sub["consequence"], "impact": sub["impact"],
+            "protein_change": sub["protein_change"], "population_af": sub["af"],
+            "models": res["models"], "compound_partners": res["partners"],
+            "score": res["score"], **{f"score_{c}": res[c] for c in self.categories},
+            "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
+            "filter": sub["FILTER"], "in_panel": res["in_panel"],
+        })
+        if self.pheno is not None:
+            pheno, genes = self.pheno, out["gene"]
+            out["phenotype_score"] = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
+            out["matched_hpo"] = genes.map(pheno["matched_terms"]).fillna("")
+            out["diseases"] = genes.map(pheno["diseases"]).fillna("")
+            out["combined_score"] = np.round(combined_score(
+                out["score_normalized"].to_numpy(dtype=float),
+                out["phenotype_score"].to_numpy(dtype=float)), 4)
+        else:
+            out["combined_score"] = out["score_normalized"]
+        if not self.opts.panel:
+            out = out.drop(columns="in_panel")
+        gts = self.gts
+        for member in self.family.members:
+            s = member.sample
+            out[f"{s}_GT"] = genotype_strings(gts, s, rows)
+            depth = gts.ref_depth[s][rows] + gts.alt_depth[s][rows]
+            out[f"{s}_DP"] = pd.array(np.round(depth), dtype="Int64")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                balance = np.where(depth > 0, gts.alt_depth[s][rows] / depth, np.nan)
+            out[f"{s}_AB"] = np.round(balance, 3)
+            out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
+        out["gates"] = out["gates"].replace("", "PASS")
+        return out
+
+
+def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
+                   opts: RankOptions, categories: list[str]) -> CandidateList:
+    """The candidates of one family in rank order: by combined score, score (both best first),
+    severity, contig and position (panel genes first with --panel-mode boost)."""
+    rows = np.flatnonzero(result["is_candidate"].to_numpy())
+    normalized = result["score_normalized"].iloc[rows].round(4).to_numpy(dtype=float)
+    genes = table["gene"].iloc[rows]
+    terms = opts.hpo.get(family.id, [])
+    pheno = None
+    combined = normalized
+    if terms:
+        pheno = gene_phenotype_scores(terms, sorted(set(genes) - {""}))
+        phenotype = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
+        combined = np.round(combined_score(normalized, phenotype.to_numpy(dtype=float)), 4)
+    keys = [(combined, False), (result["score"].to_numpy()[rows], False),
+            (table["severity"].to_numpy()[rows], True), (table["CHROM"].iloc[rows], True),
+            (table["POS"].to_numpy()[rows], True)]
+    if opts.panel and opts.panel_mode == "boost":
+        keys.insert(0, (result["in_panel"].to_numpy()[rows], False))
+    order = np.lexsort([_sort_codes(values, ascending) for values, ascending in keys][::-1])
+    return CandidateList(family, table, gts, result, opts, categories, rows[order], pheno)
+
+
 def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
                    opts: RankOptions, categories: list[str]) -> pd.DataFrame:
-    rows = np.flatnonzero(result["is_candidate"].to_numpy())
-    sub, res = table.iloc[rows], result.iloc[rows]
-    out = pd.DataFrame({
-        "family": family.id, "chrom": sub["CHROM"], "pos": sub["POS"], "end": sub["END"],
-        "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"], "gene": sub["gene"],
-        "consequence": sub["consequence"], "impact": sub["impact"],
-        "protein_change": sub["protein_change"], "population_af": sub["af"],
-        "models": res["models"], "compound_partners": res["partners"], "score": res["score"],
-        **{f"score_{c}": res[c] for c in categories},
-        "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
-        "filter": sub["FILTER"], "in_panel": res["in_panel"], "_severity": sub["severity"],
-    })
-    terms = opts.hpo.get(family.id, [])
-    if terms:
-        pheno = gene_phenotype_scores(terms, sorted(set(out["gene"]) - {""}))
-        genes = out["gene"]
-        out["phenotype_score"] = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
-        out["matched_hpo"] = genes.map(pheno["matched_terms"]).fillna("")
-        out["diseases"] = genes.map(pheno["diseases"]).fillna("")
-        out["combined_score"] = np.round(combined_score(
-            out["score_normalized"].to_numpy(dtype=float),
-            out["phenotype_score"].to_numpy(dtype=float)), 4)
-    else:
-        out["combined_score"] = out["score_normalized"]
-    if not opts.panel:
-        out = out.drop(columns="in_panel")
-    for member in family.members:
-        s = member.sample
-        out[f"{s}_GT"] = genotype_strings(gts, s)[rows]
-        out[f"{s}_DP"] = pd.array(np.round(gts.depth(s)[rows]), dtype="Int64")
-        out[f"{s}_AB"] = np.round(gts.allele_balance(s)[rows], 3)
-        out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
-    sort_keys = ["combined_score", "score", "_severity", "chrom", "pos"]
-    ascending = [False, False, True, True, True]
-    if opts.panel and opts.panel_mode == "boost":
-        sort_keys, ascending = ["in_panel", *sort_keys], [False, *ascending]
-    out = out.sort_values(sort_keys, ascending=ascending, kind="stable")
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out["gates"] = out["gates"].replace("", "PASS")
-    return out.drop(columns="_severity")
+    """The candidate list of one family as one table (best first)."""
+    return candidate_list(family, table, gts, result, opts, categories).frame()
+
+
+# Candidate rows formatted and written at a time when one family's list is streamed.
+CANDIDATE_ROWS_PER_STEP = 1 << 18
 
 
 def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
@@ -258,7 +358,12 @@ def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
     source = annotation_source(header)
     fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
     table, gts = read_variants(vcf, samples, fields, header)
-    table = table.join(gene_annotation(table, source, header))
+    genes = gene_annotation(table, source, header)
+    # The raw annotation (the largest column) and QUAL are not read again unless the rank
+    # model scores them.
+    unused = [c for c in (source, "QUAL") if c and c in table and c not in model_keys]
+    table = table.drop(columns=unused).join(genes)
+    del genes
     table["END"] = table["POS"] + table["REF"].str.len() - 1
     same_length = table["REF"].str.len() == table["ALT"].str.len()
     table["kind"] = np.where(same_length, "SNV", "INDEL")
@@ -292,7 +397,20 @@ def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOpti
 
 def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd.DataFrame:
     """Rank every family of `ped` in `vcf` (and `opts.sv`); write PREFIX.vcf.gz
-    (PREFIX.sv.vcf.gz) and PREFIX.candidates.tsv."""
+    (PREFIX.sv.vcf.gz) and PREFIX.candidates.tsv; return the candidate list."""
+    candidates = _rank(vcf, ped, prefix, opts, keep=True)[1]
+    assert candidates is not None
+    return candidates
+
+
+def rank_to_files(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> int:
+    """`rank` without keeping the candidate list in memory (a single family's is written a
+    slice at a time); returns the number of candidates."""
+    return _rank(vcf, ped, prefix, opts, keep=False)[0]
+
+
+def _rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions, keep: bool
+          ) -> tuple[int, pd.DataFrame | None]:
     families = read_ped(ped)
     header = read_header(vcf)
     notes = _check_samples(families, header, vcf, ped)
@@ -321,35 +439,44 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
     par = [Region.parse(p) for p in opts.par]
     par = [(match_contig(r.chrom, contigs), r.start, r.end) for r in par]
     table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
-    table["variant_id"] = variant_id(table)
     classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
     model_gts, _ = hemizygous_over_deletions(table, gts, classes)
     results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers, model_gts)
                for fam in families.values() if fam.affected}
     categories = categories_of(scorers)
-    candidates = pd.concat(
-        [candidate_rows(families[fam], table, gts, res, opts, categories)
-         for fam, res in results.items()],
-        ignore_index=True,
-    )
+    lists = [candidate_list(families[fam], table, gts, res, opts, categories)
+             for fam, res in results.items()]
+    candidates: pd.DataFrame | None = None
+    if keep or len(lists) != 1:
+        candidates = pd.concat([c.frame() for c in lists], ignore_index=True)
+    count = sum(len(c) for c in lists)
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     out_tsv = Path(f"{prefix}.candidates.tsv")
     out_tsv.parent.mkdir(parents=True, exist_ok=True)
     is_sv = (table["kind"] == "SV").to_numpy()
-    write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
-              Path(f"{prefix}.vcf.gz"), header, categories)
+    if is_sv.any():
+        write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
+                  Path(f"{prefix}.vcf.gz"), header, categories)
+    else:
+        write_vcf(vcf, table, results, Path(f"{prefix}.vcf.gz"), header, categories)
     if opts.sv:
         write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
                   Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    with tmp_tsv.open("w") as handle:
+    with tmp_tsv.open("wb") as handle:
         # The QC verdict comes first: a clinician sees a failed family before any variant.
         for path in opts.qc:
-            handle.writelines(f"{line}\n" for line in header_lines(Path(path)))
-        candidates.to_csv(handle, sep="\t", index=False, na_rep=".")
+            handle.writelines(f"{line}\n".encode() for line in header_lines(Path(path)))
+        if candidates is not None:
+            write_tsv(candidates, handle, na_rep=".")
+        else:  # one family, not kept: its list goes out a slice at a time
+            (only,) = lists
+            for start in range(0, max(len(only), 1), CANDIDATE_ROWS_PER_STEP):
+                write_tsv(only.frame(start, start + CANDIDATE_ROWS_PER_STEP), handle,
+                          na_rep=".", header=start == 0)
     tmp_tsv.replace(out_tsv)
-    return candidates
+    return count, candidates
 
 
 def parse_hpo(values: list[str]) -> dict[str, list[str]]:
@@ -385,11 +512,11 @@ def _rank_cmd(args: argparse.Namespace) -> int:
                            hpo=parse_hpo(args.hpo), qc=args.qc)
         opts.rank_model = args.rank_model or opts.rank_model
         opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
-        candidates = rank(args.vcf, args.ped, args.out, opts)
+        count = rank_to_files(args.vcf, args.ped, args.out, opts)
     except (InputError, RankModelError, ValueError, OSError) as error:
         print(f"helgenom rank: {error}", file=sys.stderr)
         return 2
-    print(f"helgenom rank: {len(candidates)} candidates -> {args.out}.candidates.tsv, "
+    print(f"helgenom rank: {count} candidates -> {args.out}.candidates.tsv, "
           f"{args.out}.vcf.gz", file=sys.stderr)
     return 0
 
