@@ -29,6 +29,22 @@ def test_dry_run_plans_every_stage(small_demo):
     # Four units (the proband has two lanes), three samples, three contigs, one family.
     assert (jobs["fastp"], jobs["bwa_mem"], jobs["markdup"]) == (4, 4, 3)
     assert (jobs["bcftools_call"], jobs["rank"]) == (3, 1)
+    # The run manifest, after everything, with the versions probed once per conda env (all
+    # envs of workflow/envs/ but freebayes', which only the freebayes caller uses).
+    assert (jobs["manifest"], jobs["tool_versions"]) == (1, 8)
+
+
+def test_manifest_depends_on_every_delivered_result(small_demo):
+    result = snakemake(small_demo, "--forceall", "--rulegraph")
+    assert result.returncode == 0, result.stderr
+    names = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)"', result.stdout, re.M))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)$",
+                                                         result.stdout, re.M)}
+    into_manifest = {a for a, b in edges if b == "manifest"}
+    # Every rule writing under results/, and the version probes; the manifest feeds `all`.
+    assert into_manifest == {"rank", "family_qc", "multiqc", "cnv_call", "upd", "pedigree",
+                             "markdup", "tool_versions"}, into_manifest
+    assert ("manifest", "all") in edges and not {b for a, b in edges if a == "manifest"} - {"all"}
 
 
 def test_lint_is_clean(small_demo):
@@ -49,6 +65,7 @@ def test_config_choices_plan_their_rules(small_demo, tmp_path, section, key, val
     jobs = job_counts(result.stdout)
     if key == "snv_caller":
         assert jobs.get("freebayes_call") == 3 and "bcftools_call" not in jobs
+        assert jobs["tool_versions"] == 9  # + the freebayes env
     else:
         assert "results/alignment/demo-proband.cram" in result.stdout
 

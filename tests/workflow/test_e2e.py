@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import subprocess
 
 import pandas as pd
@@ -131,3 +134,37 @@ def test_depth_caller_finds_both_deletions_and_no_upd(demo_run):
             assert same_gt(genotypes[sample], planted[sample]), (planted["id"], genotypes)
     upd = pd.read_csv(workdir / "results/DEMO/DEMO.upd.tsv", sep="\t")
     assert set(upd["call"]) == {"none"} and set(upd["chrom"]) == {"chr1", "chr2"}
+
+
+def test_run_manifest_names_the_tools_run_and_checksums_the_results(demo_run):
+    workdir, _ = demo_run
+    manifest = json.loads((workdir / "results/manifest.json").read_text())
+    tools = manifest["tools"]
+    # The versions the jobs' tools report (no --sdm conda here: the ones on PATH).
+    for tool in ("samtools", "bcftools"):
+        reported = subprocess.run([tool, "--version"], capture_output=True, text=True,
+                                  errors="replace", check=True).stdout.split()[1]
+        assert tools[tool] == reported, (tool, tools)
+    assert re.fullmatch(r"0\.7\.\d+\S*", tools["bwa"]), tools
+    for tool in ("fastp", "mosdepth", "delly", "multiqc", "python", "snakemake"):
+        assert re.match(r"\d+\.\d+", tools[tool]), (tool, tools)
+    assert set(manifest["tools_by_env"]["bwa"]) == {"bwa", "samtools"}
+    outputs = {record["path"]: record for record in manifest["outputs"]}
+    for path in ("results/DEMO/DEMO.candidates.tsv", "results/DEMO/DEMO.vcf.gz",
+                 "results/DEMO/DEMO.qc.tsv", "results/multiqc/multiqc_report.html",
+                 "results/alignment/demo-proband.bam"):
+        digest = hashlib.sha256((workdir / path).read_bytes()).hexdigest()
+        assert outputs[path]["sha256"] == digest, path
+    inputs = {record["path"] for record in manifest["inputs"]}
+    assert {"config.yaml", "samples.tsv", "fastq/demo-proband_L002_R1.fastq.gz",
+            "reference/genome.fa"} <= inputs
+    assert manifest["summary"]["missing"] == [] and manifest["config"]["gmc"] == "demo"
+    assert "--cores" in manifest["command"]  # the command as typed, not the job's
+
+
+def test_a_finished_run_has_nothing_left_to_do(demo_run):
+    workdir, _ = demo_run
+    result = snakemake(workdir, "--dry-run", "--cores", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+    assert not (workdir / "versions").exists() or not any((workdir / "versions").iterdir())
