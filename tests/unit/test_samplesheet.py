@@ -350,7 +350,8 @@ def test_repository_config_is_valid() -> None:
      "'reference.par[0]': value 'chrX-1': must match the regular expression "
      "^[A-Za-z0-9_.]+:[0-9]+-[0-9]+$"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
-     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest"),
+     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, "
+     "testing"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:
