@@ -8,16 +8,23 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from helgenom import __version__
 from helgenom.manifest import (
     CHUNK,
+    env_tools,
     file_record,
     git_state,
+    parse_probes,
+    parse_size,
+    probe_command,
     probe_tool,
     probe_tools,
+    read_probes,
     register,
     sha256,
     workflow_tools,
@@ -155,3 +162,64 @@ def test_manifest_command_rejects_an_invalid_run(small_demo: Path, tmp_path: Pat
                    "--out", str(tmp_path / "m.json")) == 2
     assert "calling.snv_caller" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
+
+
+def test_env_tools_come_from_the_pinned_envs() -> None:
+    tools = env_tools()
+    assert tools["bwa"] == ["bwa", "samtools"]
+    assert tools["helgenom"] == ["bcftools", "python"]
+    assert tools["freebayes"] == ["bcftools", "freebayes"]
+    assert {"samtools", "bcftools", "fastp", "mosdepth", "delly", "multiqc"} <= set(tools)
+
+
+def run_probe(tools: list[str], path: Path) -> str:
+    """Run the probe as Snakemake runs a shell command (bash strict mode), on PATH=`path`."""
+    return subprocess.run([shutil.which("bash"), "-euo", "pipefail", "-c", probe_command(tools)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PATH": str(path)}).stdout
+
+
+def test_probe_command_and_its_parser(tmp_path: Path) -> None:
+    bwa = script(tmp_path, "bwa", "printf '\\nProgram: bwa\\nVersion: 0.7.17-r1188\\n' >&2; exit 1")
+    script(tmp_path, "samtools", "echo 'samtools 1.16.1'; echo 'Using htslib 1.16'")
+    script(tmp_path, "mosdepth", "echo 'garbled'")
+    text = run_probe(["bwa", "samtools", "mosdepth", "delly"], tmp_path)  # delly is absent
+    assert parse_probes(text) == {
+        "bwa": ("0.7.17-r1188", str(bwa)),
+        "samtools": ("1.16.1", str(tmp_path / "samtools")),
+        "mosdepth": ("unknown (garbled)", str(tmp_path / "mosdepth")),
+        "delly": ("not found", None),
+    }
+    with pytest.raises(KeyError):
+        probe_command(["rm -rf /"])  # only known tools reach the shell
+
+
+def test_read_probes_merges_envs(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, version in ((one, "1.16"), (two, "1.17")):
+        folder.mkdir()
+        script(folder, "bcftools", f"echo 'bcftools {version}'")
+        script(folder, "samtools", "echo 'samtools 1.16.1'")
+    files = {}
+    for env, folder in (("bcftools", one), ("helgenom", two)):
+        files[env] = tmp_path / f"{env}.txt"
+        files[env].write_text(run_probe(["bcftools", "samtools"], folder))
+    tools, paths, by_env = read_probes(files)
+    assert tools == {"samtools": "1.16.1", "bcftools": "1.16 (bcftools), 1.17 (helgenom)"}
+    assert paths["bcftools"] == f"{one}/bcftools (bcftools), {two}/bcftools (helgenom)"
+    assert by_env["helgenom"]["bcftools"] == {"version": "1.17",
+                                              "executable": str(two / "bcftools")}
+
+
+def test_parse_size() -> None:
+    assert parse_size("4096") == 4096 and parse_size("1.5K") == 1536
+    assert parse_size("20G") == parse_size("20gb") == 20 * 2**30
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("lots")
+
+
+def test_tools_given_with_paths_and_extra_keys(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "m.json", {}, [], [], {"bwa": "0.7.17"},
+                              tool_paths={"bwa": "/usr/bin/bwa"}, extra={"tools_by_env": {}})
+    assert manifest["tool_paths"] == {"bwa": "/usr/bin/bwa"}
+    assert manifest["tools_by_env"] == {}

@@ -97,6 +97,11 @@ def test_multi_unit_samples_have_absolute_fastq_paths(trio_dir: Path) -> None:
     assert [(u.unit, u.line) for u in units] == [("L001", 3), ("L002", 4)]
     assert units[1].fq2 == str(trio_dir / "fastq" / "P1_L002_R2.fq.gz")
     assert len(run.units) == 4
+    assert run.unit("P1", "L002") == units[1] and run.units_of("nobody") == []
+    with pytest.raises(KeyError, match="no unit 'L009'"):
+        run.unit("P1", "L009")
+    units.clear()  # a copy: the run's index is not changed by its callers
+    assert len(run.units_of("P1")) == 2
 
 
 def test_multi_family_sheet() -> None:
@@ -348,7 +353,8 @@ def test_repository_config_is_valid() -> None:
      "'reference.par[0]': value 'chrX-1': must match the regular expression "
      "^[A-Za-z0-9_.]+:[0-9]+-[0-9]+$"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
-     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc"),
+     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, "
+     "testing"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:

@@ -33,6 +33,9 @@ def test_dry_run_plans_every_stage(small_demo):
     assert (jobs["delly_call"], jobs["tiddit_call"], jobs["cnv_call"], jobs["sv_merge"]) == (
         1, 3, 1, 1)
     assert "manta_call" not in jobs and "cnvnator_call" not in jobs
+    # The run manifest, after everything, with the versions probed once per conda env (all
+    # envs of workflow/envs/ but those of callers not configured: freebayes, manta, cnvnator).
+    assert (jobs["manifest"], jobs["tool_versions"]) == (1, 9)
 
 
 def test_cluster_sv_callers_are_planned_and_merged(small_demo, tmp_path):
@@ -59,6 +62,19 @@ def test_cluster_sv_callers_are_planned_and_merged(small_demo, tmp_path):
     assert result.returncode != 0 and "calling.sv_callers" in result.stdout + result.stderr
 
 
+def test_manifest_depends_on_every_delivered_result(small_demo):
+    result = snakemake(small_demo, "--forceall", "--rulegraph")
+    assert result.returncode == 0, result.stderr
+    names = dict(re.findall(r'^\s*(\d+)\[label = "(\w+)"', result.stdout, re.M))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"^\s*(\d+) -> (\d+)$",
+                                                         result.stdout, re.M)}
+    into_manifest = {a for a, b in edges if b == "manifest"}
+    # Every rule writing under results/, and the version probes; the manifest feeds `all`.
+    assert into_manifest == {"rank", "family_qc", "multiqc", "cnv_call", "upd", "pedigree",
+                             "markdup", "tool_versions"}, into_manifest
+    assert ("manifest", "all") in edges and not {b for a, b in edges if a == "manifest"} - {"all"}
+
+
 def test_lint_is_clean(small_demo):
     result = snakemake(small_demo, "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -77,6 +93,7 @@ def test_config_choices_plan_their_rules(small_demo, tmp_path, section, key, val
     jobs = job_counts(result.stdout)
     if key == "snv_caller":
         assert jobs.get("freebayes_call") == 3 and "bcftools_call" not in jobs
+        assert jobs["tool_versions"] == 9  # + the freebayes env
     else:
         assert "results/alignment/demo-proband.cram" in result.stdout
 
@@ -105,3 +122,18 @@ def test_bad_sample_sheet_stops_the_run_before_any_job(small_demo, tmp_path):
     assert "samples.tsv:3" in message and "'sex'" in message and "'F'" in message
     assert not (workdir / "results").exists()
     assert not (workdir / "qc").exists()
+
+
+def test_fail_first_attempt_is_a_test_only_switch(small_demo):
+    """Off by default (rank's command unchanged); on, rank's first attempt exits 137."""
+    args = ("--dry-run", "--cores", "2", "--forcerun", "rank")
+    default = snakemake(small_demo, *args)
+    assert default.returncode == 0, default.stderr
+    assert "helgenom rank --vcf" in default.stdout and "fail_first_attempt" not in default.stdout
+    switched = snakemake(small_demo, *args, "--config",
+                         'testing={"fail_first_attempt": ["rank"]}')
+    assert switched.returncode == 0, switched.stderr
+    assert "if [ 1 -eq 1 ]; then echo 'testing.fail_first_attempt: rank" in switched.stdout
+    unknown = snakemake(small_demo, *args, "--config", 'testing={"fail_first_attempt": ["bwa"]}')
+    assert unknown.returncode != 0
+    assert "testing.fail_first_attempt[0]" in unknown.stdout + unknown.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import subprocess
 
 import pandas as pd
@@ -208,3 +211,37 @@ def test_uniparental_isodisomy_is_detected(upd_run):
     # The proband's chr1 is two copies of his mother's: maternal isodisomy; chr2 is biparental.
     assert upd.loc["chr1", "call"] == "UPD-mat iso", upd
     assert upd.loc["chr2", "call"] == "none", upd
+
+
+def test_run_manifest_names_the_tools_run_and_checksums_the_results(demo_run):
+    workdir, _ = demo_run
+    manifest = json.loads((workdir / "results/manifest.json").read_text())
+    tools = manifest["tools"]
+    # The versions the jobs' tools report (no --sdm conda here: the ones on PATH).
+    for tool in ("samtools", "bcftools"):
+        reported = subprocess.run([tool, "--version"], capture_output=True, text=True,
+                                  errors="replace", check=True).stdout.split()[1]
+        assert tools[tool] == reported, (tool, tools)
+    assert re.fullmatch(r"0\.7\.\d+\S*", tools["bwa"]), tools
+    for tool in ("fastp", "mosdepth", "delly", "multiqc", "python", "snakemake"):
+        assert re.match(r"\d+\.\d+", tools[tool]), (tool, tools)
+    assert set(manifest["tools_by_env"]["bwa"]) == {"bwa", "samtools"}
+    outputs = {record["path"]: record for record in manifest["outputs"]}
+    for path in ("results/DEMO/DEMO.candidates.tsv", "results/DEMO/DEMO.vcf.gz",
+                 "results/DEMO/DEMO.qc.tsv", "results/multiqc/multiqc_report.html",
+                 "results/alignment/demo-proband.bam"):
+        digest = hashlib.sha256((workdir / path).read_bytes()).hexdigest()
+        assert outputs[path]["sha256"] == digest, path
+    inputs = {record["path"] for record in manifest["inputs"]}
+    assert {"config.yaml", "samples.tsv", "fastq/demo-proband_L002_R1.fastq.gz",
+            "reference/genome.fa"} <= inputs
+    assert manifest["summary"]["missing"] == [] and manifest["config"]["gmc"] == "demo"
+    assert "--cores" in manifest["command"]  # the command as typed, not the job's
+
+
+def test_a_finished_run_has_nothing_left_to_do(demo_run):
+    workdir, _ = demo_run
+    result = snakemake(workdir, "--dry-run", "--cores", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+    assert not (workdir / "versions").exists() or not any((workdir / "versions").iterdir())

@@ -25,8 +25,9 @@ from helpers import REPO, SNAKEFILE, WORKFLOW_TOOLS, need_tools
 CLUSTER_SCRIPT = REPO / "workflow" / "scripts" / "slurm-cluster.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 RETRY_SNAKEFILE = REPO / "tests" / "data" / "slurm" / "retry.smk"
-# Rules Snakemake runs on the submit host: target rules without a command.
-LOCAL_ONLY_RULES = {"all"}
+# Rules Snakemake runs on the submit host: target rules without a command, and the run
+# manifest (a localrule: it reads the results and the versions the jobs probed on the nodes).
+LOCAL_ONLY_RULES = {"all", "manifest"}
 # Hard limits (s) per Snakemake run; the demo run took 5.5-6.5 min on 2 busy shared cores.
 DEMO_LIMIT = 900
 RETRY_LIMIT = 300
@@ -39,6 +40,10 @@ TEST_ARGS = (
     "--slurm-keep-successful-logs",
     "--max-threads", "1",
 )
+# A real rule of the demo run fails its first attempt (exit 137, as if killed for memory;
+# the test-only switch testing.fail_first_attempt) and must be resubmitted with more memory.
+FAILING_RULE = "rank"
+FAIL_FIRST_ATTEMPT = ("--config", f'testing={{"fail_first_attempt": ["{FAILING_RULE}"]}}')
 
 
 def _why_no_cluster() -> str | None:
@@ -177,7 +182,8 @@ def demo_runs(cluster, tmp_path_factory) -> tuple[Run, Run]:
     local_cmd = snakemake_cmd(SNAKEFILE, local_dir, "--configfile", str(local_dir / "config.yaml"),
                               "--cores", "2", limit=DEMO_LIMIT)
     slurm_cmd = snakemake_cmd(SNAKEFILE, slurm_dir, "--configfile", str(slurm_dir / "config.yaml"),
-                              "--workflow-profile", str(PROFILE), *TEST_ARGS, limit=DEMO_LIMIT)
+                              "--workflow-profile", str(PROFILE), *TEST_ARGS, *FAIL_FIRST_ATTEMPT,
+                              limit=DEMO_LIMIT)
     # The local run shares the CPUs with the cluster's jobs, at a lower priority: it has time to
     # spare, while the SLURM run's jobs form the critical path.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -196,14 +202,30 @@ def test_every_workflow_job_is_submitted_with_sbatch(demo_runs):
     planned, local, submitted = slurm.planned_jobs(), slurm.local_jobs(), slurm.submissions()
     assert set(local) <= LOCAL_ONLY_RULES, f"jobs run on the submit host: {local}"
     per_rule = Counter(rule for rule, _ in submitted.values())
-    assert per_rule + local == planned, (per_rule, local, planned)
+    # Every planned job but the local-only ones through sbatch once, and the failing rule's
+    # job once more (its retry). (`local` misses local jobs with a message, like manifest's.)
+    local_only = Counter({rule: planned[rule] for rule in LOCAL_ONLY_RULES if rule in planned})
+    assert per_rule + local_only == planned + Counter([FAILING_RULE]), (per_rule, planned)
     assert len(submitted) >= 20, submitted
-    for job, (rule, log) in submitted.items():
-        assert log.is_file(), f"no SLURM log for job {job} ({rule})"
-        assert f"Finished jobid: 0 (Rule: {rule})" in log.read_text(), log
     records = slurm.slurm_records()
     assert set(records) == set(submitted), (records, submitted)
-    assert {state for state, _ in records.values()} == {"COMPLETED"}, records
+    for job, (rule, log) in submitted.items():
+        assert log.is_file(), f"no SLURM log for job {job} ({rule})"
+        if records[job][0] == "COMPLETED":
+            assert f"Finished jobid: 0 (Rule: {rule})" in log.read_text(), log
+    failed = {job: rule for job, (rule, _) in submitted.items() if records[job][0] != "COMPLETED"}
+    assert list(failed.values()) == [FAILING_RULE], (failed, records)
+
+
+def test_real_rule_failing_its_first_attempt_is_resubmitted_with_more_memory(demo_runs):
+    slurm, _ = demo_runs
+    assert slurm.returncode == 0, slurm.tail()
+    records = slurm.slurm_records()
+    jobs = [job for job, (rule, _) in slurm.submissions().items() if rule == FAILING_RULE]
+    assert [records[job] for job in jobs] == [("FAILED", "4000M"), ("COMPLETED", "8000M")], (
+        jobs, records)
+    first_log = slurm.submissions()[jobs[0]][1].read_text()
+    assert "testing.fail_first_attempt" in first_log and "exit status 137" in first_log
 
 
 def test_candidate_list_through_slurm_equals_the_local_run(demo_runs):

@@ -44,6 +44,8 @@ TOOLS: dict[str, tuple[tuple[str, ...], str]] = {
     "mosdepth": (("--version",), r"^mosdepth\s+(\S+)"),
     "delly": (("--version",), r"version:?\s*v?(\S+)"),
     "freebayes": (("--version",), r"version:?\s*v?(\S+)"),
+    "tiddit": (("--version",), r"tiddit-(\d\S*)"),  # usage with its version, exit 0
+    "cnvnator": ((), r"CNVnator v?(\d\S*)"),  # usage with its version
     "multiqc": (("--version",), r"version\s+(\S+)"),
     "snakemake": (("--version",), r"^(\d\S*)"),
     "python": (("--version",), r"^Python\s+(\S+)"),
@@ -62,10 +64,29 @@ def job_path() -> str:
     return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
+# Tools only some configurations run: tool -> whether `calling` (the config section) uses it.
+OPTIONAL_TOOLS = {
+    "freebayes": lambda calling: calling.get("snv_caller", "bcftools") == "freebayes",
+    "tiddit": lambda calling: "tiddit" in calling.get("sv_callers", ["delly", "tiddit", "cnv"]),
+    "cnvnator": lambda calling: "cnvnator" in calling.get("sv_callers", []),
+}
+
+
 def workflow_tools(config: dict | None = None) -> list[str]:
-    """Executables the workflow runs with `config` (freebayes only when it is the caller)."""
-    caller = ((config or {}).get("calling") or {}).get("snv_caller", "bcftools")
-    return [t for t in TOOLS if t != "freebayes" or caller == "freebayes"]
+    """Executables the workflow runs with `config` (freebayes only when it is the SNV
+    caller, TIDDIT and CNVnator only when they are SV callers)."""
+    calling = (config or {}).get("calling") or {}
+    return [t for t in TOOLS if t not in OPTIONAL_TOOLS or OPTIONAL_TOOLS[t](calling)]
+
+
+def parse_version(name: str, text: str) -> str | None:
+    """The version of tool `name` (of `TOOLS`) in its version output; None if not there."""
+    match = re.search(TOOLS[name][1], text, re.M)
+    return match[1] if match else None
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no output")[:60]
 
 
 def probe_tool(name: str, search_path: str | None = None) -> tuple[str, str | None]:
@@ -73,16 +94,87 @@ def probe_tool(name: str, search_path: str | None = None) -> tuple[str, str | No
     executable = shutil.which(name, path=search_path if search_path is not None else job_path())
     if executable is None:
         return NOT_FOUND, None
-    args, pattern = TOOLS[name]
+    args, _ = TOOLS[name]
     try:
         done = subprocess.run([executable, *args], capture_output=True, text=True, timeout=60,
                               errors="replace", stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unknown ({type(exc).__name__})", executable
     text = done.stdout + "\n" + done.stderr
-    match = re.search(pattern, text, re.M)
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "no output")
-    return (match[1] if match else f"unknown (exit {done.returncode}: {first[:60]})"), executable
+    version = parse_version(name, text)
+    return version or f"unknown (exit {done.returncode}: {_first_line(text)})", executable
+
+
+# --- versions as the workflow's jobs executed them ---------------------------------------
+#
+# The workflow's `tool_versions` rule runs `probe_command(tools)` once per conda env file, in
+# that env under --sdm conda (else on the jobs' PATH), on the nodes where jobs run; the
+# `manifest` rule reads the files back with `read_probes`.
+
+PROBE_MARK = "## helgenom tool:"
+
+
+def env_tools(env_dir: Path = ENV_DIR) -> dict[str, list[str]]:
+    """Conda env (file stem) -> the tools of `TOOLS` it pins (e.g. bwa: [bwa, samtools]);
+    envs pinning none of them are left out."""
+    found = {}
+    for env, deps in conda_pins(env_dir).items():
+        names = {re.split(r"[\s=<>!]", dep, maxsplit=1)[0] for dep in deps}
+        if tools := [t for t in TOOLS if t in names]:
+            found[env.removesuffix(".yaml")] = tools
+    return found
+
+
+def probe_command(tools: Iterable[str]) -> str:
+    """Shell commands printing, per tool, a `PROBE_MARK` line, its executable (empty when
+    absent) and its version output; never fails. Only names of `TOOLS` (KeyError otherwise),
+    so nothing unchecked reaches the shell."""
+    parts = []
+    for name in tools:
+        args, _ = TOOLS[name]
+        parts.append(f"echo '{PROBE_MARK} {name}'; echo \"$(command -v {name} || true)\"; "
+                     f"{' '.join([name, *args])} < /dev/null 2>&1 || true")
+    return "; ".join(parts)
+
+
+def parse_probes(text: str) -> dict[str, tuple[str, str | None]]:
+    """Tool -> (version, executable) from the output of `probe_command`."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for section in text.split(PROBE_MARK)[1:]:
+        name, _, rest = section.partition("\n")
+        executable, _, output = rest.partition("\n")
+        name, executable = name.strip(), executable.strip() or None
+        if name not in TOOLS:
+            continue
+        if executable is None:
+            found[name] = (NOT_FOUND, None)
+        else:
+            found[name] = (parse_version(name, output) or f"unknown ({_first_line(output)})",
+                           executable)
+    return found
+
+
+def read_probes(files: dict[str, Path | str]
+                ) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, dict]]]:
+    """(tool -> version, tool -> executable, env -> tool -> {version, executable}) from the
+    probe files of each env. A tool probed in several envs with different versions (or
+    paths) gets them all, each with its env: `1.16 (bcftools), 1.17 (helgenom)`."""
+    by_env: dict[str, dict[str, dict]] = {}
+    for env in sorted(files):
+        text = Path(files[env]).read_text(encoding="utf-8", errors="replace")
+        by_env[env] = {tool: {"version": version, "executable": executable}
+                       for tool, (version, executable) in parse_probes(text).items()}
+    tools: dict[str, str] = {}
+    paths: dict[str, str] = {}
+    for name in TOOLS:
+        seen = [(env, probe) for env, probes in by_env.items() if (probe := probes.get(name))]
+        for key, into in (("version", tools), ("executable", paths)):
+            values = {str(probe[key]) for _, probe in seen}
+            if len(values) == 1:
+                into[name] = values.pop()
+            elif values:
+                into[name] = ", ".join(f"{probe[key]} ({env})" for env, probe in seen)
+    return tools, paths, by_env
 
 
 def probe_tools(names: Iterable[str] | None = None, search_path: str | None = None
@@ -169,6 +261,9 @@ def write_manifest(
     outputs: list[Path],
     tools: dict[str, str] | None = None,
     *,
+    tool_paths: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    command: list[str] | None = None,
     root: Path | None = None,
     size_only_above: int | None = None,
     threads: int = 4,
@@ -179,7 +274,9 @@ def write_manifest(
     version as executed (e.g. collected from the jobs' environments); None probes the
     executables `config` makes the workflow run on `job_path()`. Folders in `inputs` and
     `outputs` are expanded; `out` itself is never listed. Paths under `root` are recorded
-    relative to it. Files over `size_only_above` bytes get size and mtime only.
+    relative to it. Files over `size_only_above` bytes get size and mtime only. `tool_paths`
+    (with `tools`): tool -> executable; `extra`: more top-level keys (e.g. `tools_by_env`);
+    `command`: the command line of the run (default: this process's).
     """
     out = Path(out)
     started = _utc()
@@ -188,7 +285,7 @@ def write_manifest(
         tools = {name: version for name, (version, _) in probed.items()}
         paths = {name: exe for name, (_, exe) in probed.items()}
     else:
-        paths = {}
+        paths = dict(tool_paths or {})
     in_files, out_files = _files(inputs, out), _files(outputs, out)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         records = list(pool.map(lambda p: file_record(p, root, size_only_above),
@@ -203,10 +300,11 @@ def write_manifest(
                  "user": getpass.getuser(), "platform": platform.platform(),
                  "cpus": os.cpu_count()},
         "working_directory": str((root or Path.cwd()).resolve()),
-        "command": sys.argv,
+        "command": sys.argv if command is None else command,
         "config": config,
         "tools": tools,
         "tool_paths": paths,
+        **(extra or {}),
         "python": {"executable": sys.executable, "version": platform.python_version(),
                    "packages": package_versions()},
         "conda_envs": conda_pins(),
@@ -247,11 +345,19 @@ def run_inputs(run: Any, workdir: Path, config_files: Iterable[str | Path] = ())
     return list(dict.fromkeys(files + [p for p in extra if p.is_file()]))
 
 
-def _size(text: str) -> int:
+def parse_size(text: str) -> int:
+    """Bytes of a size like `500M`, `20G`, `1.5T` or `4096` (binary units); ValueError if not."""
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)B?", text.strip().upper())
     if not match:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 500M, 20G)")
+        raise ValueError(f"not a size: {text!r} (e.g. 500M, 20G)")
     return int(float(match[1]) * 1024 ** " KMGT".index(match[2] or " "))
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def write_run_manifest(out: Path | str, run: Any, config_files: Iterable[str | Path],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+
+COMMAND_VARIABLE = "HELGENOM_SNAKEMAKE_COMMAND"
 
 
 def prepare_job_environment(workflow_dir: str | Path) -> None:
@@ -15,7 +18,15 @@ def prepare_job_environment(workflow_dir: str | Path) -> None:
     rule's env.
     """
     os.environ.setdefault("HELGENOM_SRC", str(Path(workflow_dir).resolve().parent))
+    # The command line as typed, for the run manifest: `run:` jobs (the manifest's) run in a
+    # Snakemake subprocess, which inherits this variable but has an argv of its own.
+    os.environ.setdefault(COMMAND_VARIABLE, json.dumps(sys.argv))
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         os.environ["PATH"] = f"{bin_dir}{os.pathsep}{path}" if path else bin_dir
+
+
+def snakemake_command() -> list[str]:
+    """The command line that started the run (recorded by `prepare_job_environment`)."""
+    return json.loads(os.environ.get(COMMAND_VARIABLE) or json.dumps(sys.argv))

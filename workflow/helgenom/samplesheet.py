@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,9 +60,25 @@ class Run:
     families: dict[str, Family]
     units: list[Unit]
     warnings: list[Problem]
+    _by_sample: dict[str, list[Unit]] | None = field(default=None, init=False, repr=False,
+                                                     compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
 
     def units_of(self, sample: str) -> list[Unit]:
-        return [u for u in self.units if u.sample == sample]
+        """The units of `sample`, in sheet order (indexed once: the workflow asks per job)."""
+        if self._by_sample is None or self._indexed != len(self.units):
+            by_sample: dict[str, list[Unit]] = {}
+            for unit in self.units:
+                by_sample.setdefault(unit.sample, []).append(unit)
+            self._by_sample, self._indexed = by_sample, len(self.units)
+        return list(self._by_sample.get(sample, ()))
+
+    def unit(self, sample: str, unit: str) -> Unit:
+        """One unit of a sample; KeyError if the sample has no such unit."""
+        found = next((u for u in self.units_of(sample) if u.unit == unit), None)
+        if found is None:
+            raise KeyError(f"sample {sample!r} has no unit {unit!r}")
+        return found
 
     def family_of(self, sample: str) -> str:
         return self.samples[sample].family

@@ -4,14 +4,23 @@
 import json
 import re
 import shlex
+import snakemake
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
+from helgenom import ID_PATTERN
 from helgenom.errors import InputError
+from helgenom.manifest import (
+    env_tools,
+    parse_size,
+    probe_command,
+    read_probes,
+    write_run_manifest,
+)
 from helgenom.reference import calling_contigs
-from helgenom.runtime import prepare_job_environment
+from helgenom.runtime import prepare_job_environment, snakemake_command
 from helgenom.samplesheet import load_run
 
 prepare_job_environment(workflow.basedir)
@@ -63,15 +72,56 @@ PAR_ARGS = " ".join(f"--par {region}" for region in CFG["reference"]["par"])
 BWA_INDEX = multiext(FASTA, ".amb", ".ann", ".bwt", ".pac", ".sa")
 
 
+# Conda env (workflow/envs/<env>.yaml) -> the tools it provides, for the run manifest: the
+# `tool_versions` rule probes them in each env the run uses (freebayes only when it calls,
+# the SV callers' envs only when they are configured).
+_OPTIONAL_ENVS = {
+    "freebayes": CFG["calling"]["snv_caller"] == "freebayes",
+    **{caller: caller in SV_CALLERS for caller in ("tiddit", "manta", "cnvnator")},
+}
+TOOL_ENVS = {
+    env: tools
+    for env, tools in env_tools().items()
+    if _OPTIONAL_ENVS.get(env, True)
+}
+MANIFEST_SIZE_ONLY_ABOVE = (
+    parse_size(CFG["manifest"]["size_only_above"])
+    if CFG["manifest"]["size_only_above"]
+    else None
+)
+
+
+def fail_first_attempt(rule_name):
+    """Test-only (config `testing.fail_first_attempt`): a shell prefix that makes the first
+    attempt of `rule_name` exit 137, as if killed for memory, so that a test sees the retry
+    with more memory finish the run; empty (the command is unchanged) unless listed. The
+    rule gives `resources.attempt` (formatted when the job runs, so the retry sees 2).
+    """
+    if rule_name not in CFG["testing"]["fail_first_attempt"]:
+        return ""
+    return (
+        "if [ {resources.attempt} -eq 1 ]; then echo 'testing.fail_first_attempt:"
+        f" {rule_name} fails its first attempt (exit 137, as if killed for memory)' >&2;"
+        " exit 137; fi; "
+    )
+
+
 def _alternation(names):
     return "|".join(re.escape(name) for name in names) or "^$"
 
 
+# Family, sample and unit IDs were validated against ID_PATTERN at start (a wildcard can only
+# take a sheet's value, since every target is expanded from the sheets), so the pattern
+# itself constrains them: an alternation of every ID made each regex match cost O(IDs).
+_ID = ID_PATTERN.removeprefix("^").removesuffix("$")
+
+
 wildcard_constraints:
-    family=_alternation(RUN.families),
-    sample=_alternation(RUN.samples),
-    unit=_alternation(sorted({u.unit for u in RUN.units})),
+    family=_ID,
+    sample=_ID,
+    unit=_ID,
     contig=_alternation(CONTIGS),
+    env=_alternation(TOOL_ENVS),
 
 
 def units_of(wildcards):
@@ -79,11 +129,16 @@ def units_of(wildcards):
 
 
 def unit_fastq(wildcards):
-    unit = next(u for u in RUN.units_of(wildcards.sample) if u.unit == wildcards.unit)
+    unit = RUN.unit(wildcards.sample, wildcards.unit)
     return {"fq1": unit.fq1, "fq2": unit.fq2}
 
 
 def family_members(family):
+    if family not in RUN.families:
+        raise WorkflowError(
+            f"unknown family {family!r}: not in {CFG['samples']} "
+            f"(families: {', '.join(RUN.families)})"
+        )
     return [individual.sample for individual in RUN.families[family].members]
 
 
@@ -149,15 +204,61 @@ def family_qc_inputs(wildcards):
     }
 
 
+def family_targets(family):
+    """What a family delivers under results/ (a failed family is rerun with these)."""
+    return [
+        f"results/{family}/{family}.qc.tsv",
+        f"results/{family}/{family}.candidates.tsv",
+        f"results/{family}/{family}.vcf.gz",
+        f"results/{family}/{family}.sv.vcf.gz",
+        f"results/{family}/{family}.cnv.vcf.gz",
+        f"results/{family}/{family}.upd.tsv",
+    ]
+
+
+def delivered_outputs():
+    """Every file of results/ the run writes, except the manifest (which checksums them)."""
+    outputs = ["results/multiqc/multiqc_report.html"]
+    for family in RUN.families:
+        base = f"results/{family}/{family}"
+        outputs += family_targets(family) + [
+            f"{base}.qc.json",
+            f"{base}.ped",
+            f"{base}.roh.tsv",
+            *(f"{base}.{kind}.tbi" for kind in ("vcf.gz", "sv.vcf.gz", "cnv.vcf.gz")),
+        ]
+    for sample in RUN.samples:
+        outputs += [
+            f"results/alignment/{sample}.{ALN}",
+            f"results/alignment/{sample}.{ALN}.{ALN_INDEX}",
+        ]
+    return outputs
+
+
 def final_targets():
     targets = ["results/multiqc/multiqc_report.html"]
     for family in RUN.families:
-        targets += [
-            f"results/{family}/{family}.qc.tsv",
-            f"results/{family}/{family}.candidates.tsv",
-            f"results/{family}/{family}.vcf.gz",
-            f"results/{family}/{family}.sv.vcf.gz",
-            f"results/{family}/{family}.cnv.vcf.gz",
-            f"results/{family}/{family}.upd.tsv",
-        ]
-    return targets
+        targets += family_targets(family)
+    return targets + ["results/manifest.json"]
+
+
+def write_workflow_manifest(out, versions, outputs, log, threads):
+    """results/manifest.json of this run (the `manifest` rule): the versions the
+    `tool_versions` jobs found in each env, the Snakemake running the workflow, RUN's
+    resolved config, and SHA-256 of the run's inputs and of `outputs`."""
+    tools, paths, by_env = read_probes({Path(v).stem: v for v in versions})
+    tools["snakemake"] = snakemake.__version__
+    paths["snakemake"] = str(Path(snakemake.__file__).parent)
+    write_run_manifest(
+        out,
+        RUN,
+        workflow.configfiles,
+        outputs,
+        log=log,
+        tools=tools,
+        tool_paths=paths,
+        extra={"tools_by_env": by_env},
+        command=snakemake_command(),
+        size_only_above=MANIFEST_SIZE_ONLY_ABOVE,
+        threads=threads,
+    )

@@ -29,3 +29,59 @@ rule multiqc:
     shell:
         "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
         " {input} > {log} 2>&1"
+
+
+# The run manifest: versions of the tools as the jobs ran them, the resolved config, and
+# SHA-256 of every input and delivered output (helgenom.manifest).
+
+
+rule tool_versions:
+    output:
+        # Probed again whenever the manifest is rebuilt, so that it names the tools of that run.
+        temp("versions/{env}.txt"),
+    log:
+        "logs/tool_versions/{env}.log",
+    benchmark:
+        "benchmarks/tool_versions/{env}.tsv"
+    conda:
+        "../envs/{env}.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 500 * attempt,
+        runtime=lambda wildcards, attempt: 5 * attempt,
+    params:
+        # Built from helgenom.manifest.TOOLS only (env is constrained to TOOL_ENVS).
+        probe=lambda wildcards: probe_command(TOOL_ENVS[wildcards.env]),
+    message:
+        "tool versions in the {wildcards.env} environment, as its jobs run them"
+    shell:
+        "({params.probe}) > {output} 2> {log}"
+
+
+localrules:
+    manifest,
+
+
+rule manifest:
+    input:
+        outputs=delivered_outputs(),
+        versions=expand("versions/{env}.txt", env=TOOL_ENVS),
+    output:
+        "results/manifest.json",
+    log:
+        "logs/manifest/manifest.log",
+    benchmark:
+        "benchmarks/manifest/manifest.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 4 * 60 * attempt,
+    message:
+        "run manifest: tool versions, resolved config, SHA-256 of inputs and results"
+    run:
+        write_workflow_manifest(
+            output[0],
+            versions=input.versions,
+            outputs=[*input.outputs, "results/multiqc"],
+            log=log[0],
+            threads=threads,
+        )
