@@ -93,7 +93,7 @@ def test_config_choices_plan_their_rules(small_demo, tmp_path, section, key, val
     jobs = job_counts(result.stdout)
     if key == "snv_caller":
         assert jobs.get("freebayes_call") == 3 and "bcftools_call" not in jobs
-        assert jobs["tool_versions"] == 9  # + the freebayes env
+        assert jobs["tool_versions"] == 10  # + the freebayes env
     else:
         assert "results/alignment/demo-proband.cram" in result.stdout
 

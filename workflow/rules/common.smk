@@ -80,9 +80,7 @@ _OPTIONAL_ENVS = {
     **{caller: caller in SV_CALLERS for caller in ("tiddit", "manta", "cnvnator")},
 }
 TOOL_ENVS = {
-    env: tools
-    for env, tools in env_tools().items()
-    if _OPTIONAL_ENVS.get(env, True)
+    env: tools for env, tools in env_tools().items() if _OPTIONAL_ENVS.get(env, True)
 }
 MANIFEST_SIZE_ONLY_ABOVE = (
     parse_size(CFG["manifest"]["size_only_above"])
