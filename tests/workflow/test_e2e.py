@@ -239,6 +239,15 @@ def test_run_manifest_names_the_tools_run_and_checksums_the_results(demo_run):
     assert "--cores" in manifest["command"]  # the command as typed, not the job's
 
 
+def test_touching_the_sample_sheet_reruns_nothing(demo_run):
+    workdir, _ = demo_run
+    sheet = workdir / "samples.tsv"
+    sheet.write_text(sheet.read_text())  # new mtime, same families
+    result = snakemake(workdir, "--dry-run", "--cores", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
 def test_a_finished_run_has_nothing_left_to_do(demo_run):
     workdir, _ = demo_run
     result = snakemake(workdir, "--dry-run", "--cores", "2")

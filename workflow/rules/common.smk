@@ -131,6 +131,14 @@ def unit_fastq(wildcards):
     return {"fq1": unit.fq1, "fq2": unit.fq2}
 
 
+def pedigree_signature(family):
+    """The family's PED content as text: its PED file is rebuilt when (only when) it changes."""
+    return ";".join(
+        f"{m.sample},{m.father or 0},{m.mother or 0},{m.sex},{m.phenotype}"
+        for m in RUN.families[family].members
+    )
+
+
 def family_members(family):
     if family not in RUN.families:
         raise WorkflowError(

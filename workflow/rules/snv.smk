@@ -3,7 +3,10 @@
 
 rule pedigree:
     input:
-        CFG["samples"],
+        # The sheet's mtime alone does not rerun a family (editing one family's rows, or adding
+        # a family, would otherwise redo every family from calling on): the family's own
+        # pedigree, in params, does.
+        ancient(CFG["samples"]),
     output:
         "results/{family}/{family}.ped",
     log:
@@ -15,6 +18,8 @@ rule pedigree:
     resources:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 5 * attempt,
+    params:
+        members=lambda wildcards: pedigree_signature(wildcards.family),
     message:
         "helgenom ped: derive the PED file of family {wildcards.family} from the sample sheet"
     shell:
