@@ -256,6 +256,20 @@ def test_cli_writes_origin_for_the_trio_child(tmp_path):
     assert values == ["kid:de_novo", "kid:maternal", "."]
 
 
+def test_ref_is_the_reference_base_at_pos(tmp_path):
+    ref = tmp_path / "r.fa"
+    ref.write_text(">chr1\nACGTA\nCCGTT\nG\n")
+    (tmp_path / "r.fa.fai").write_text("chr1\t11\t6\t5\t6\n")
+    calls = sv_vcf(tmp_path / "d.vcf", MEMBERS, [
+        ("chr1", 7, "D", "<DEL>", "SVTYPE=DEL;END=9", "PASS", ["0/0", "0/0", "0/1"]),
+        ("chr1", 11, "B", "N[chr1:5000[", "SVTYPE=BND", "PASS", ["0/0", "0/0", "0/1"])])
+    svmerge([CallSet("delly", calls)], MEMBERS, ref, tmp_path / "m.vcf.gz")
+    out = subprocess.run(["bcftools", "query", "-f", "%POS %REF %ALT\n",
+                          str(tmp_path / "m.vcf.gz")],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["7 C <DEL>", "11 N N[chr1:5000["]
+
+
 def test_normalisation_helpers():
     assert normalise_type("DUP:TANDEM", "<DUP:TANDEM>") == "DUP"
     assert normalise_type("", "<DEL>") == "DEL"

@@ -393,6 +393,26 @@ def _contigs(fasta: Path) -> list[tuple[str, int]]:
     return out
 
 
+def reference_bases(fasta: Path, chroms: list[str], positions: list[int]) -> list[str]:
+    """The reference base at each 1-based position, read through the .fai index ('N' when the
+    position is outside the contig or the FASTA is not laid out as its index says)."""
+    index = {}
+    for line in Path(f"{fasta}.fai").read_text().splitlines():
+        name, length, offset, line_bases, line_width = line.split("\t")[:5]
+        index[name] = (int(length), int(offset), int(line_bases), int(line_width))
+    out = []
+    with open(fasta, "rb") as handle:
+        for chrom, pos in zip(chroms, positions, strict=True):
+            length, offset, line_bases, line_width = index.get(chrom, (0, 0, 1, 1))
+            if not 1 <= pos <= length:
+                out.append("N")
+                continue
+            handle.seek(offset + (pos - 1) // line_bases * line_width + (pos - 1) % line_bases)
+            base = handle.read(1).decode("ascii", "replace").upper()
+            out.append(base if base in "ACGTN" and base else "N")
+    return out
+
+
 def vcf_text(merged: pd.DataFrame, members: list[str], contigs: list[tuple[str, int]],
              with_af: bool, source: str) -> str:
     lines = [
@@ -439,7 +459,9 @@ def vcf_text(merged: pd.DataFrame, members: list[str], contigs: list[tuple[str, 
             info += [f"SVAF={r['SVAF']:g}", f"SVAF_ID={r['SVAF_ID']}"]
         qual = f"{float(r['QUAL']):g}" if float(r["QUAL"]) > 0 else "."
         samples = [f"{r[f'GT_{i}']}:{r[f'CN_{i}']}" for i in range(len(members))]
-        lines.append("\t".join([r["CHROM"], str(int(r["POS"])), f"HGSV{k:06d}", "N", alt, qual,
+        # A breakend keeps its caller's ALT, whose base is written as in that ALT (N).
+        ref = "N" if svtype == "BND" else r["REF"]
+        lines.append("\t".join([r["CHROM"], str(int(r["POS"])), f"HGSV{k:06d}", ref, alt, qual,
                                 r["FILTER"] or ".", ";".join(info), "GT:CN", *samples]))
     return "\n".join(lines) + "\n"
 
@@ -482,6 +504,8 @@ def svmerge(calls: list[CallSet], members: list[str], fasta: Path, out: Path, *,
                                                                population_af_tag),
                                        overlap, distance)
         merged["SVAF"], merged["SVAF_ID"] = af, ids
+    merged["REF"] = (reference_bases(fasta, list(merged["CHROM"]), [int(p) for p in merged["POS"]])
+                     if len(merged) else [])
     wide = merged.rename(columns={f"{k}:{s}": f"{k}_{i}" for i, s in enumerate(members)
                                   for k in ("GT", "CN")})
     text = vcf_text(wide, members, contig_list, with_af, "helgenom svmerge")
