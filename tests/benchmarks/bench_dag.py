@@ -59,6 +59,7 @@ def reference(base: Path) -> dict:
     config = yaml.safe_load(paths["config"].read_text())
     config["reference"].update(fasta=str(paths["fasta"]), gff3=str(paths["gff3"]))
     config["annotation"]["population_vcf"] = str(paths["population_vcf"])
+    config["annotation"]["population_sv_vcf"] = str(paths["population_sv_vcf"])
     return config
 
 
