@@ -34,7 +34,8 @@ venv: $(VENV)/.installed
 tools:
 	@bash workflow/scripts/install-tools.sh
 
-demo/.simulated: | venv
+# Simulated again when the simulator changed (an old demo/ may not match the current schema).
+demo/.simulated: workflow/helgenom/simulate.py $(wildcard workflow/helgenom/sim_*.py) | venv
 	$(VENV)/bin/helgenom simulate --outdir demo --seed $(SEED)
 	touch $@
 
@@ -44,7 +45,9 @@ demo: venv tools demo/.simulated
 	@echo
 	@echo "helgenom demo finished:"
 	@for f in demo/results/*/*.candidates.tsv; do echo "  candidate list: $$f"; done
+	@for f in demo/results/*/*.sv.vcf.gz; do echo "  ranked SVs:     $$f"; done
 	@echo "  QC report:      demo/results/multiqc/multiqc_report.html"
+	@echo "  run manifest:   demo/results/manifest.json"
 	@echo "  planted truth:  demo/truth.tsv"
 
 test: venv tools
