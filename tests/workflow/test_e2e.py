@@ -225,7 +225,7 @@ def test_run_manifest_names_the_tools_run_and_checksums_the_results(demo_run):
     assert re.fullmatch(r"0\.7\.\d+\S*", tools["bwa"]), tools
     for tool in ("fastp", "mosdepth", "delly", "multiqc", "python", "snakemake"):
         assert re.match(r"\d+\.\d+", tools[tool]), (tool, tools)
-    assert set(manifest["tools_by_env"]["bwa"]) == {"bwa", "samtools"}
+    assert set(manifest["tools_by_env"]["bwa"]) == {"bwa", "samtools", "fastp"}
     outputs = {record["path"]: record for record in manifest["outputs"]}
     for path in ("results/DEMO/DEMO.candidates.tsv", "results/DEMO/DEMO.vcf.gz",
                  "results/DEMO/DEMO.qc.tsv", "results/multiqc/multiqc_report.html",

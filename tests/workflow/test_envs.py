@@ -76,7 +76,7 @@ SHELL_RULES = {name: rule for name, rule in parse_rules().items() if rule["shell
 
 
 def test_rules_were_found():
-    assert {"fastp", "bwa_mem", "bcftools_call", "delly_call", "rank", "multiqc"} <= set(
+    assert {"bwa_mem", "bcftools_call", "delly_call", "tiddit_call", "rank", "multiqc"} <= set(
         SHELL_RULES
     )
 

@@ -43,14 +43,16 @@ rule bwa_index:
 
 rule bwa_mem:
     input:
-        fq1="qc/fastp/{sample}/{unit}_R1.fastq.gz",
-        fq2="qc/fastp/{sample}/{unit}_R2.fastq.gz",
+        unpack(unit_fastq),
         fasta=FASTA,
         index=BWA_INDEX,
     output:
-        temp("alignment/bwa/{sample}/{unit}.bam"),
+        bam=temp("alignment/bwa/{sample}/{unit}.bam"),
+        json="qc/fastp/{sample}/{unit}.fastp.json",
+        html="qc/fastp/{sample}/{unit}.fastp.html",
     log:
-        "logs/bwa_mem/{sample}/{unit}.log",
+        bwa="logs/bwa_mem/{sample}/{unit}.log",
+        fastp="logs/fastp/{sample}/{unit}.log",
     benchmark:
         "benchmarks/bwa_mem/{sample}/{unit}.tsv"
     conda:
@@ -62,12 +64,20 @@ rule bwa_mem:
     params:
         # IDs are validated against ^[A-Za-z0-9][A-Za-z0-9_-]*$, so quoting is safe.
         read_group=r"@RG\tID:{sample}.{unit}\tSM:{sample}\tLB:{sample}\tPL:ILLUMINA\tPU:{unit}",
+        fastp_threads=2,
     message:
-        "bwa mem | samtools fixmate | samtools sort: align {wildcards.sample} unit {wildcards.unit}"
+        "fastp | bwa mem | samtools fixmate | samtools sort: trim and align {wildcards.sample}"
+        " unit {wildcards.unit}"
+    # fastp streams the trimmed pairs (interleaved) straight into bwa mem (-p): no trimmed
+    # FASTQ on disk, one job per unit.
     shell:
-        "(bwa mem -t {threads} -Y -R '{params.read_group}' {input.fasta} {input.fq1} {input.fq2}"
+        "(fastp --in1 {input.fq1} --in2 {input.fq2} --stdout --detect_adapter_for_pe"
+        " --thread {params.fastp_threads} --json {output.json} --html {output.html}"
+        " --report_title '{wildcards.sample} {wildcards.unit}' 2> {log.fastp}"
+        " | bwa mem -t {threads} -p -Y -R '{params.read_group}' {input.fasta} -"
         " | samtools fixmate -m -u - -"
-        " | samtools sort -@ {threads} -m 1G -u -T {output}.sort -o {output} -) > {log} 2>&1"
+        " | samtools sort -@ {threads} -m 1G -u -T {output.bam}.sort -o {output.bam} -)"
+        " 2> {log.bwa}"
 
 
 rule markdup:
