@@ -27,6 +27,8 @@ allele split), or a gene symbol whose compound-het candidates lie in two groups.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import io
 import multiprocessing
 import os
@@ -34,8 +36,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -80,9 +84,37 @@ from helgenom.vcfwrite import (
 
 # Records (as the index counts them, before the allele split) per group of contigs: a worker
 # holds about 1.5 kB per record at its peak.
-RECORDS_PER_GROUP = 250_000
+RECORDS_PER_GROUP = 200_000
 # Worker processes (each also runs its bcftools and bgzip pipelines).
 WORKERS = 2
+
+
+# HELGENOM_RANK_TRACE=1: each step's wall and CPU seconds (this process; its finished
+# children) and RSS, on stderr.
+TRACE = os.environ.get("HELGENOM_RANK_TRACE") == "1"
+
+
+class _Clock:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.last = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        t = os.times()
+        return time.monotonic(), t.user + t.system, t.children_user + t.children_system
+
+    def __call__(self, step: str) -> None:
+        if not TRACE:
+            return
+        now = self._now()
+        wall, cpu, children = (a - b for a, b in zip(now, self.last, strict=True))
+        with open("/proc/self/status") as status:
+            rss = next((int(line.split()[1]) // 1024 for line in status
+                        if line.startswith("VmRSS")), 0)
+        print(f"trace {self.name} {step}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+              f"{children:.1f} s children CPU, RSS {rss} MB", file=sys.stderr, flush=True)
+        self.last = now
 
 
 class _Fallback(Exception):
@@ -172,7 +204,15 @@ def _no_values(gts: Genotypes, name: str) -> bool:
 
 def _rank_group(task: _Task) -> _Group:
     """Rank one group of contigs and write its parts (in a worker process)."""
+    try:
+        return _rank_group_here(task)
+    finally:
+        _release_memory()
+
+
+def _rank_group_here(task: _Task) -> _Group:
     warnings.simplefilter("ignore", HPOTermWarning)  # the main process issued them once
+    clock = _Clock(f"group {task.index}")
     opts = task.opts
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
     try:
@@ -181,6 +221,7 @@ def _rank_group(task: _Task) -> _Group:
     except UndeclaredInRegions as error:
         raise _Fallback(f"undeclared contigs or tags: {error}") from error
     n_small = len(small[0])
+    clock("read")
     if task.sv is not None:
         sv_table, sv_gts = task.sv
         table, gts = concat_variants([small, (sv_table.drop(columns="sv_row"), sv_gts)])
@@ -195,6 +236,7 @@ def _rank_group(task: _Task) -> _Group:
     result, paired = rank_family_pairing(task.family, table, gts, classes, opts, scorers,
                                          model_gts)
     del model_gts
+    clock("rank")
     paired_genes = {g for genes in table["genes"].iloc[paired] for g in genes}
     categories = categories_of(scorers)
     family = task.family.id
@@ -208,6 +250,7 @@ def _rank_group(task: _Task) -> _Group:
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz")
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
+    clock("vcf")
     sv_result = None
     if task.sv is not None:
         sv_result = result.iloc[n_small:].copy()
@@ -234,21 +277,39 @@ def _rank_group(task: _Task) -> _Group:
                 raise _Fallback("a candidate row spans lines")
             lengths.append(np.diff(np.r_[-1, ends]))
             handle.write(data)
-    line_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    line_lengths = (np.concatenate(lengths) if lengths else np.zeros(0)).astype(np.int32)
     # Sort key values per candidate (row order) for the whole genome's sort; contigs by their
     # place among all contig names in sorted order (what the sort compares).
     values = []
     for v, _ in keys:
         if isinstance(v, pd.Series):  # CHROM
-            v = np.searchsorted(task.contig_order, v.to_numpy(dtype=object)).astype(np.int64)
-        values.append(np.asarray(v))
+            v = np.searchsorted(task.contig_order, v.to_numpy(dtype=object))
+        values.append(_compact(np.asarray(v)))
+    place = place.astype(np.int32)
     small_cand = rows < n_small
+    clock("candidates")
     return _Group(
         task.index, part, str(tsv), header_line, line_lengths,
         [v[small_cand] for v in values], place[small_cand],
         [v[~small_cand] for v in values], place[~small_cand],
         sv_rows[rows[~small_cand] - n_small], sv_result, paired_genes, len(table),
         _no_values(gts, "gq"), _no_values(gts, "alt_depth"))
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """Integers as int32 when they fit (what the main process holds per candidate)."""
+    if values.dtype.kind in "iu" and len(values) and (
+            int(values.min()) >= -(1 << 31) and int(values.max()) < 1 << 31):
+        return values.astype(np.int32)
+    return values
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system between groups (a worker ranks many)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _line_array(data: bytes, lengths: np.ndarray) -> pa.Array:
@@ -332,6 +393,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
                     families: dict[str, Family], family: Family,
                     contigs: list[tuple[str, int]], header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
+    clock = _Clock("main")
     notes = _check_samples(families, header, vcf, ped)
     if annotation_source(header) is None:
         notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
@@ -375,6 +437,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
         results = list(pool.map(_rank_group, tasks))
+    clock("groups")
     # Compound pairs are formed per gene symbol over the whole genome: a symbol with
     # candidates in two groups needs the single pass.
     seen: set[str] = set()
@@ -411,6 +474,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
         mine = place[group_of == g.index]
         if not np.array_equal(mine, np.arange(len(g.line_lengths))):
             raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
+    clock("sort")
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
     out_tsv = Path(f"{prefix}.candidates.tsv")
@@ -418,6 +482,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
     join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
     for g in results:
         os.unlink(g.vcf.path)
+    clock("vcf")
     if opts.sv and sv is not None:
         sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
         sv_results = sv_results.sort_index().reset_index(drop=True)
@@ -430,6 +495,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
         handle.write(results[0].header_line)
         _write_candidates(handle, results, group_of, place)
     tmp_tsv.replace(out_tsv)
+    clock("tsv")
     return len(order)
 
 

@@ -417,16 +417,23 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
 
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str], numeric_as_text: bool = False,
-                 regions: list[str] | None = None) -> _Query | None:
+                 regions: list[str] | None = None, split: bool = True) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
-    declare (they are then added to `header.fixes`, so that the caller can run it again)."""
+    declare (they are then added to `header.fixes`, so that the caller can run it again).
+    `split=False` (with `regions`) queries the records as they are (see `read_variants`)."""
     with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp_dir:
         tmp = Path(tmp_dir)
-        split = split_alleles_command(path, header, tmp, regions=regions)
         query = (f" | bcftools query -s {shlex.quote(','.join(samples))}"
                  f" -f {shlex.quote(fmt)} -")
         halves = [] if regions else _halves(path, header)
-        commands = [f"bcftools norm -m -any -Ou -{query}" for _ in halves] or [split + query]
+        if regions and not split:
+            commands = [f"bcftools query -r {shlex.quote(','.join(regions))}"
+                        f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)}"
+                        f" {shlex.quote(str(path))}"]
+        else:
+            split_command = split_alleles_command(path, header, tmp, regions=regions)
+            commands = ([f"bcftools norm -m -any -Ou -{query}" for _ in halves]
+                        or [split_command + query])
 
         def run(index: int) -> tuple[_Query | _Unparsable, int, str]:
             errors = tmp / f"stderr-{index}.txt"
@@ -474,7 +481,7 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
         # A FORMAT value that is not a number (GQ declared as a String, say): read them as
         # text and coerce, as pandas' to_numeric(errors="coerce") would.
         return _query_table(path, header, samples, fmt, columns, numeric_as_text=True,
-                            regions=regions)
+                            regions=regions, split=split)
     for outcome, status, text in runs:
         if status != 0 and (not isinstance(outcome, _Unparsable) or status not in (141, -13)):
             last = text.strip().splitlines()[-1:]
@@ -513,7 +520,13 @@ def read_variants(
     fmt += "[\t" + "\t".join(f"%{tag}" for tag in per_sample) + "]\n"
     columns = ["CHROM", "POS", "REF", "ALT", "QUAL", "FILTER", *info_present]
     columns += [f"{s}\t{tag}" for s in samples for tag in per_sample]
-    query = _query_table(path, header, samples, fmt, columns, regions=regions)
+    # The records of `regions` are queried as they are (one bcftools instead of two); if any
+    # holds several ALT alleles, they are read again through the allele split.
+    query = _query_table(path, header, samples, fmt, columns, regions=regions,
+                         split=not regions)
+    if query is not None and regions and pc.any(pc.match_substring(
+            pc.fill_null(query.table.column("ALT"), ""), ",")).as_py():
+        query = _query_table(path, header, samples, fmt, columns, regions=regions)
     if query is None and regions:
         raise UndeclaredInRegions(header.fixes)
     if query is None:  # declared what was missing: once more
