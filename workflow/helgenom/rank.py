@@ -370,11 +370,13 @@ def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | s
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
                         opts: RankOptions, model_keys: list[str],
-                        regions: list[str] | None = None) -> tuple[pd.DataFrame, Genotypes]:
-    """The small variants (of the contigs `regions`, default all) with their gene annotation."""
+                        regions: list[str] | None = None, text: Path | None = None
+                        ) -> tuple[pd.DataFrame, Genotypes]:
+    """The small variants (of the contigs `regions`, default all; their text kept in `text`,
+    see `read_variants`) with their gene annotation."""
     source = annotation_source(header)
     fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
-    table, gts = read_variants(vcf, samples, fields, header, regions=regions)
+    table, gts = read_variants(vcf, samples, fields, header, regions=regions, text=text)
     genes = gene_annotation(table, source, header)
     # The raw annotation (the largest column) and QUAL are not read again unless the rank
     # model scores them.

@@ -215,9 +215,11 @@ def _rank_group_here(task: _Task) -> _Group:
     clock = _Clock(f"group {task.index}")
     opts = task.opts
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
+    text = Path(task.workdir) / f"group-{task.index}.vcf"  # the records as read
     try:
         small = load_small_variants(task.vcf, task.header, task.samples, opts,
-                                    scorers["SNV"].info_keys(), regions=task.contigs)
+                                    scorers["SNV"].info_keys(), regions=task.contigs,
+                                    text=text)
     except UndeclaredInRegions as error:
         raise _Fallback(f"undeclared contigs or tags: {error}") from error
     n_small = len(small[0])
@@ -247,9 +249,12 @@ def _rank_group_here(task: _Task) -> _Group:
     small_result = result.iloc[:n_small] if len(sv_rows) else result
     try:
         part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
-                              categories, Path(task.workdir) / f"group-{task.index}.vcf.gz")
+                              categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
+                              text if text.exists() else None)
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
+    finally:
+        text.unlink(missing_ok=True)
     clock("vcf")
     sv_result = None
     if task.sv is not None:

@@ -417,16 +417,21 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
 
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str], numeric_as_text: bool = False,
-                 regions: list[str] | None = None, split: bool = True) -> _Query | None:
+                 regions: list[str] | None = None, split: bool = True,
+                 text: Path | None = None) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
     declare (they are then added to `header.fixes`, so that the caller can run it again).
-    `split=False` (with `regions`) queries the records as they are (see `read_variants`)."""
+    `split=False` (with `regions`) queries the records as they are (see `read_variants`),
+    and copies their text (with the header) to `text` if given."""
     with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp_dir:
         tmp = Path(tmp_dir)
         query = (f" | bcftools query -s {shlex.quote(','.join(samples))}"
                  f" -f {shlex.quote(fmt)} -")
         halves = [] if regions else _halves(path, header)
-        if regions and not split:
+        if regions and not split and text is not None:
+            commands = [f"tabix -h {shlex.quote(str(path))} {shlex.join(regions)}"
+                        f" | tee {shlex.quote(str(text))}{query}"]
+        elif regions and not split:
             commands = [f"bcftools query -r {shlex.quote(','.join(regions))}"
                         f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)}"
                         f" {shlex.quote(str(path))}"]
@@ -481,7 +486,7 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
         # A FORMAT value that is not a number (GQ declared as a String, say): read them as
         # text and coerce, as pandas' to_numeric(errors="coerce") would.
         return _query_table(path, header, samples, fmt, columns, numeric_as_text=True,
-                            regions=regions, split=split)
+                            regions=regions, split=split, text=text)
     for outcome, status, text in runs:
         if status != 0 and (not isinstance(outcome, _Unparsable) or status not in (141, -13)):
             last = text.strip().splitlines()[-1:]
@@ -503,12 +508,14 @@ def read_variants(
     info_fields: list[str],
     header: VcfHeader | None = None,
     regions: list[str] | None = None,
+    text: Path | None = None,
 ) -> tuple[pd.DataFrame, Genotypes]:
     """Variant table (CHROM POS REF ALT QUAL FILTER + requested INFO) and sample genotypes.
 
     INFO fields absent from the header become empty columns (no error); FORMAT GQ/AD absent
     become NaN (the caller warns and skips those gates). `regions`: only the records of these
-    contigs (an indexed input whose header needs no fixes; see `UndeclaredInRegions`).
+    contigs (an indexed input whose header needs no fixes; see `UndeclaredInRegions`); with
+    `text`, their text (`tabix -h`) is kept there as it is read.
     """
     header = header or read_header(path)
     info_present = [f for f in info_fields if f in header.info]
@@ -523,7 +530,7 @@ def read_variants(
     # The records of `regions` are queried as they are (one bcftools instead of two); if any
     # holds several ALT alleles, they are read again through the allele split.
     query = _query_table(path, header, samples, fmt, columns, regions=regions,
-                         split=not regions)
+                         split=not regions, text=text)
     if query is not None and regions and pc.any(pc.match_substring(
             pc.fill_null(query.table.column("ALT"), ""), ",")).as_py():
         query = _query_table(path, header, samples, fmt, columns, regions=regions)

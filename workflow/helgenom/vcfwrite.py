@@ -739,9 +739,9 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _bgzip(out: Path) -> Iterator[io.BufferedIOBase]:
+def _bgzip(out: Path, threads: int = 2) -> Iterator[io.BufferedIOBase]:
     """A pipe into `bgzip` writing `out`; CalledProcessError if it fails."""
-    command = f"bgzip -l {COMPRESSION_LEVEL} -@ 2 -c > {shlex.quote(str(out))}"
+    command = f"bgzip -l {COMPRESSION_LEVEL} -@ {threads} -c > {shlex.quote(str(out))}"
     compress = subprocess.Popen(["bash", "-o", "pipefail", "-c", command],
                                 stdin=subprocess.PIPE, start_new_session=True)
     assert compress.stdin is not None
@@ -916,14 +916,18 @@ def vcf_header_text(vcf: Path | str, categories: list[str]) -> bytes:
 
 
 def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
-                   results: dict[str, pd.DataFrame], categories: list[str], out: Path
-                   ) -> VcfPart:
-    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`), annotated as
-    `write_vcf` annotates them (`table`/`results` are those contigs' rows), as a part."""
+                   results: dict[str, pd.DataFrame], categories: list[str], out: Path,
+                   text: Path | None = None) -> VcfPart:
+    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`,
+    what `tabix -h` printed of them), annotated as `write_vcf` annotates them
+    (`table`/`results` are those contigs' rows), as a part."""
     ann = annotation(table, results, categories)
     rows = _Rows.of(table)
+    command = None if text is not None else ["tabix", str(vcf), *contigs]
     try:
-        with _source(["tabix", str(vcf), *contigs], vcf) as source, _bgzip(out) as sink:
+        with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
+            if text is not None:
+                _copy_header(source, io.BytesIO(), [])
             layout = _merge_records(source, sink, rows, ann, 0)
     except _Misaligned as error:
         raise NotStreamable(str(error)) from error
