@@ -288,7 +288,8 @@ def _rank_group_here(task: _Task) -> _Group:
     values = []
     for v, _ in keys:
         if isinstance(v, pd.Series):  # CHROM
-            v = np.searchsorted(task.contig_order, v.to_numpy(dtype=object))
+            codes, names = pd.factorize(v)
+            v = np.searchsorted(task.contig_order, np.asarray(names, dtype=object))[codes]
         values.append(_compact(np.asarray(v)))
     place = place.astype(np.int32)
     small_cand = rows < n_small
