@@ -18,8 +18,9 @@ GIAB = SHARED_DATA / "giab-trio"
 
 
 @pytest.fixture(autouse=True)
-def tools():
+def tools(monkeypatch):
     need_tools("bcftools", "bgzip", "tabix")
+    monkeypatch.setattr(rankchunks, "MIN_RECORDS", 0)  # small inputs are ranked in groups too
 
 
 def _bgzip_index(vcf: Path) -> Path:
@@ -163,6 +164,11 @@ def test_inputs_left_to_the_single_pass(tmp_path, monkeypatch):
     assert rank_in_chunks(plain, ped, str(tmp_path / "x"), RankOptions()) is None
     one = _bgzip_index(plain)
     assert rank_in_chunks(one, ped, str(tmp_path / "x"), RankOptions()) is None
+    # Small inputs.
+    monkeypatch.setattr(rankchunks, "MIN_RECORDS", 1000)
+    vcf = _bgzip_index(write_vcf(tmp_path / "small.vcf", SAMPLES, _records(),
+                                 contigs=("chr1", "chr2", "chrX")))
+    assert rank_in_chunks(vcf, ped, str(tmp_path / "x"), RankOptions()) is None
 
 
 @pytest.mark.skipif(not (GIAB / "ashk-trio.vcf.gz").exists(), reason="needs ../shared/data")

@@ -19,10 +19,11 @@ part. The main process then
   of its contig).
 
 The outputs are byte for byte those of the single pass (`rank._rank`), which runs instead
-when this does not apply: one contig, no index, input that is not bgzipped VCF text or needs
-header fixes, the input already holding helgenom's INFO keys, more than one family to rank,
-records that are not the rows (multi-allelic records: the single pass writes them from the
-allele split), or a gene symbol whose compound-het candidates lie in two groups.
+when this does not apply: fewer than MIN_RECORDS records, one contig, no index, input that
+is not bgzipped VCF text or needs header fixes, the input already holding helgenom's INFO
+keys, more than one family to rank, records that are not the rows (multi-allelic records:
+the single pass writes them from the allele split), or a gene symbol whose compound-het
+candidates lie in two groups.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cache
@@ -87,6 +88,9 @@ from helgenom.vcfwrite import (
 RECORDS_PER_GROUP = 200_000
 # Worker processes (each also runs its bcftools and bgzip pipelines).
 WORKERS = 2
+# Smaller inputs (records, as the index counts them) take the single pass: starting the
+# workers costs more than they save there, and the single pass reads in two halves at once.
+MIN_RECORDS = 500_000
 
 
 # HELGENOM_RANK_TRACE=1: each step's wall and CPU seconds (this process; its finished
@@ -175,13 +179,16 @@ def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
 
 
 def _groups(contigs: list[tuple[str, int]], together: set[str]) -> list[list[str]]:
-    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records; two
-    neighbours both in `together` (chrX, chrY) stay in one group."""
+    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records (smaller
+    inputs: about a quarter of the records, so that both workers have work); two neighbours
+    both in `together` (chrX, chrY) stay in one group."""
+    total = sum(count for _, count in contigs)
+    limit = min(RECORDS_PER_GROUP, max(1, -(-total // (2 * WORKERS))))
     groups: list[list[str]] = []
     size = 0
     for name, count in contigs:
         joined = bool(groups) and name in together and groups[-1][-1] in together
-        if groups and (size + count <= RECORDS_PER_GROUP or joined or size == 0):
+        if groups and (size + count <= limit or joined or size == 0):
             groups[-1].append(name)
             size += count
         else:
@@ -371,7 +378,7 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
     if len(affected) != 1 or WORKERS < 2:
         return None
     contigs = _indexed_contigs(vcf)
-    if len(contigs) < 2:
+    if len(contigs) < 2 or sum(count for _, count in contigs) < MIN_RECORDS:
         return None
     header = read_header(vcf)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
@@ -485,21 +492,37 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
         print(f"warning: {note}", file=sys.stderr)
     out_tsv = Path(f"{prefix}.candidates.tsv")
     out_tsv.parent.mkdir(parents=True, exist_ok=True)
-    join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
-    for g in results:
-        os.unlink(g.vcf.path)
-    clock("vcf")
-    if opts.sv and sv is not None:
-        sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
-        sv_results = sv_results.sort_index().reset_index(drop=True)
-        write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
-                  read_header(opts.sv), categories_of(scorers))
+
+    def write_vcfs() -> None:
+        join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
+        for g in results:
+            os.unlink(g.vcf.path)
+        if opts.sv and sv is not None:
+            sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
+            sv_results = sv_results.sort_index().reset_index(drop=True)
+            write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
+                      read_header(opts.sv), categories_of(scorers))
+
+    # The VCFs are joined while the candidate list is merged (mostly copying and Arrow
+    # kernels, which leave the GIL); the list is put in place once the VCFs are.
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    with tmp_tsv.open("wb") as handle:
-        for path in opts.qc:
-            handle.writelines(f"{line}\n".encode() for line in header_lines(Path(path)))
-        handle.write(results[0].header_line)
-        _write_candidates(handle, results, group_of, place)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        vcfs = background.submit(write_vcfs)
+        try:
+            with tmp_tsv.open("wb") as handle:
+                for path in opts.qc:
+                    handle.writelines(f"{line}\n".encode()
+                                      for line in header_lines(Path(path)))
+                handle.write(results[0].header_line)
+                _write_candidates(handle, results, group_of, place)
+        except BaseException:
+            tmp_tsv.unlink(missing_ok=True)
+            raise
+        finally:
+            error = vcfs.exception()
+        if error is not None:
+            tmp_tsv.unlink(missing_ok=True)
+            raise error
     tmp_tsv.replace(out_tsv)
     clock("tsv")
     return len(order)
