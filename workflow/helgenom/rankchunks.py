@@ -44,6 +44,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -332,7 +333,7 @@ def _line_array(data: bytes, lengths: np.ndarray) -> pa.Array:
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def _write_candidates(handle: object, groups: list[_Group], group_of: np.ndarray,
+def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarray,
                       place: np.ndarray) -> None:
     """The candidate rows in the whole genome's order (`group_of`, `place` per rank): each
     group's part holds its rows in that order already, so the parts are merged."""
@@ -363,7 +364,7 @@ def _write_candidates(handle: object, groups: list[_Group], group_of: np.ndarray
             text = pc.binary_join_element_wise(ranks, picked, pa.scalar(b"\t", pa.large_binary()))
             offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
                 text.offset:text.offset + len(text) + 1]
-            handle.write(memoryview(text.buffers()[2])[offsets[0]:offsets[-1]])  # type: ignore[attr-defined]
+            handle.write(memoryview(text.buffers()[2])[offsets[0]:offsets[-1]])
     finally:
         for f in files.values():
             f.close()
