@@ -191,6 +191,13 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
                 model_gts: Genotypes | None = None) -> pd.DataFrame:
     """Models, scores and compound partners for every row, for one family. `model_gts`, when
     given, are the genotypes the models read (see helgenom.hemizygous); gates read `gts`."""
+    return rank_family_pairing(family, table, gts, classes, opts, scorers, model_gts)[0]
+
+
+def rank_family_pairing(family: Family, table: pd.DataFrame, gts: Genotypes,
+                        classes: np.ndarray, opts: RankOptions, scorers: dict[str, RankModel],
+                        model_gts: Genotypes | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """`rank_family`, and the rows that were compound-het candidates (paired by gene)."""
     members = [i.sample for i in family.members]
     fg = FamilyGenotypes(family, gts if model_gts is None else model_gts)
     models = single_variant_models(fg, classes, _gene_mask(table["genes"],
@@ -218,7 +225,7 @@ def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np
         candidate &= in_panel
     out["in_panel"] = in_panel
     out["is_candidate"] = candidate
-    return out
+    return out, candidates
 
 
 def categories_of(scorers: dict[str, RankModel]) -> list[str]:
@@ -303,6 +310,16 @@ def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
                    opts: RankOptions, categories: list[str]) -> CandidateList:
     """The candidates of one family in rank order: by combined score, score (both best first),
     severity, contig and position (panel genes first with --panel-mode boost)."""
+    rows, keys, pheno = candidate_keys(family, table, result, opts)
+    order = np.lexsort([_sort_codes(values, ascending) for values, ascending in keys][::-1])
+    return CandidateList(family, table, gts, result, opts, categories, rows[order], pheno)
+
+
+def candidate_keys(family: Family, table: pd.DataFrame, result: pd.DataFrame,
+                   opts: RankOptions) -> tuple[np.ndarray, list[tuple[object, bool]],
+                                               pd.DataFrame | None]:
+    """The candidate rows (ascending), the sort keys of the candidate list (values per
+    candidate, ascending?; most significant first) and the phenotype scores (--hpo)."""
     rows = np.flatnonzero(result["is_candidate"].to_numpy())
     normalized = result["score_normalized"].iloc[rows].round(4).to_numpy(dtype=float)
     genes = table["gene"].iloc[rows]
@@ -313,13 +330,12 @@ def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
         pheno = gene_phenotype_scores(terms, sorted(set(genes) - {""}))
         phenotype = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
         combined = np.round(combined_score(normalized, phenotype.to_numpy(dtype=float)), 4)
-    keys = [(combined, False), (result["score"].to_numpy()[rows], False),
+    keys: list[tuple[object, bool]] = [(combined, False), (result["score"].to_numpy()[rows], False),
             (table["severity"].to_numpy()[rows], True), (table["CHROM"].iloc[rows], True),
             (table["POS"].to_numpy()[rows], True)]
     if opts.panel and opts.panel_mode == "boost":
         keys.insert(0, (result["in_panel"].to_numpy()[rows], False))
-    order = np.lexsort([_sort_codes(values, ascending) for values, ascending in keys][::-1])
-    return CandidateList(family, table, gts, result, opts, categories, rows[order], pheno)
+    return rows, keys, pheno
 
 
 def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
@@ -353,11 +369,14 @@ def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | s
 
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
-                        opts: RankOptions, model_keys: list[str]
+                        opts: RankOptions, model_keys: list[str],
+                        regions: list[str] | None = None, text: Path | None = None
                         ) -> tuple[pd.DataFrame, Genotypes]:
+    """The small variants (of the contigs `regions`, default all; their text kept in `text`,
+    see `read_variants`) with their gene annotation."""
     source = annotation_source(header)
     fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
-    table, gts = read_variants(vcf, samples, fields, header)
+    table, gts = read_variants(vcf, samples, fields, header, regions=regions, text=text)
     genes = gene_annotation(table, source, header)
     # The raw annotation (the largest column) and QUAL are not read again unless the rank
     # model scores them.
@@ -405,7 +424,13 @@ def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd
 
 def rank_to_files(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> int:
     """`rank` without keeping the candidate list in memory (a single family's is written a
-    slice at a time); returns the number of candidates."""
+    slice at a time, or the genome is ranked in contig groups: helgenom.rankchunks);
+    returns the number of candidates."""
+    from helgenom.rankchunks import rank_in_chunks
+
+    count = rank_in_chunks(vcf, ped, prefix, opts)
+    if count is not None:
+        return count
     return _rank(vcf, ped, prefix, opts, keep=False)[0]
 
 

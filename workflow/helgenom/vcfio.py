@@ -112,11 +112,16 @@ STANDARD_FORMAT = {  # VCF 4.3 reserved FORMAT keys the reader uses
 
 
 def split_alleles_command(path: Path | str, header: VcfHeader, workdir: Path,
-                          output_type: str = "u") -> str:
+                          output_type: str = "u", regions: list[str] | None = None) -> str:
     """Shell pipeline printing `path` with one ALT allele per record: uncompressed BCF, or
-    what `output_type` (bcftools -O) says."""
+    what `output_type` (bcftools -O) says. `regions` (whole contigs; the input must be
+    indexed and need no header fixes) restricts it to the records of those contigs."""
     source = shlex.quote(str(path))
     out = f"-O{output_type}"
+    if regions:
+        if header.fixes:
+            raise ValueError("regions of an input that needs header fixes")
+        return f"bcftools norm -m -any {out} -r {shlex.quote(','.join(regions))} {source}"
     if header.fixes:
         full = workdir / "header.txt"
         meta = [line for line in header.lines if line.startswith("##")]
@@ -194,6 +199,11 @@ _prefer_jemalloc()
 # reduced at once (GT strings to int8 codes, GQ/AD text to floats) so that only the compact
 # per-row values are kept, whatever the number of records.
 BLOCK_BYTES = 1 << 24
+
+
+class UndeclaredInRegions(Exception):
+    """Records of the regions read use contigs or tags the header does not declare: the
+    whole input must be read (streamed with the declarations added) instead."""
 
 
 class _Unparsable(Exception):
@@ -406,16 +416,29 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
 
 
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
-                 columns: list[str], numeric_as_text: bool = False) -> _Query | None:
+                 columns: list[str], numeric_as_text: bool = False,
+                 regions: list[str] | None = None, split: bool = True,
+                 text: Path | None = None) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
-    declare (they are then added to `header.fixes`, so that the caller can run it again)."""
+    declare (they are then added to `header.fixes`, so that the caller can run it again).
+    `split=False` (with `regions`) queries the records as they are (see `read_variants`),
+    and copies their text (with the header) to `text` if given."""
     with tempfile.TemporaryDirectory(prefix="helgenom-vcf-") as tmp_dir:
         tmp = Path(tmp_dir)
-        split = split_alleles_command(path, header, tmp)
         query = (f" | bcftools query -s {shlex.quote(','.join(samples))}"
                  f" -f {shlex.quote(fmt)} -")
-        halves = _halves(path, header)
-        commands = [f"bcftools norm -m -any -Ou -{query}" for _ in halves] or [split + query]
+        halves = [] if regions else _halves(path, header)
+        if regions and not split and text is not None:
+            commands = [f"tabix -h {shlex.quote(str(path))} {shlex.join(regions)}"
+                        f" | tee {shlex.quote(str(text))}{query}"]
+        elif regions and not split:
+            commands = [f"bcftools query -r {shlex.quote(','.join(regions))}"
+                        f" -s {shlex.quote(','.join(samples))} -f {shlex.quote(fmt)}"
+                        f" {shlex.quote(str(path))}"]
+        else:
+            split_command = split_alleles_command(path, header, tmp, regions=regions)
+            commands = ([f"bcftools norm -m -any -Ou -{query}" for _ in halves]
+                        or [split_command + query])
 
         def run(index: int) -> tuple[_Query | _Unparsable, int, str]:
             errors = tmp / f"stderr-{index}.txt"
@@ -462,7 +485,8 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
     if any(error.conversion for error in failed) and not numeric_as_text:
         # A FORMAT value that is not a number (GQ declared as a String, say): read them as
         # text and coerce, as pandas' to_numeric(errors="coerce") would.
-        return _query_table(path, header, samples, fmt, columns, numeric_as_text=True)
+        return _query_table(path, header, samples, fmt, columns, numeric_as_text=True,
+                            regions=regions, split=split, text=text)
     for outcome, status, text in runs:
         if status != 0 and (not isinstance(outcome, _Unparsable) or status not in (141, -13)):
             last = text.strip().splitlines()[-1:]
@@ -483,11 +507,15 @@ def read_variants(
     samples: list[str],
     info_fields: list[str],
     header: VcfHeader | None = None,
+    regions: list[str] | None = None,
+    text: Path | None = None,
 ) -> tuple[pd.DataFrame, Genotypes]:
     """Variant table (CHROM POS REF ALT QUAL FILTER + requested INFO) and sample genotypes.
 
     INFO fields absent from the header become empty columns (no error); FORMAT GQ/AD absent
-    become NaN (the caller warns and skips those gates).
+    become NaN (the caller warns and skips those gates). `regions`: only the records of these
+    contigs (an indexed input whose header needs no fixes; see `UndeclaredInRegions`); with
+    `text`, their text (`tabix -h`) is kept there as it is read.
     """
     header = header or read_header(path)
     info_present = [f for f in info_fields if f in header.info]
@@ -499,7 +527,15 @@ def read_variants(
     fmt += "[\t" + "\t".join(f"%{tag}" for tag in per_sample) + "]\n"
     columns = ["CHROM", "POS", "REF", "ALT", "QUAL", "FILTER", *info_present]
     columns += [f"{s}\t{tag}" for s in samples for tag in per_sample]
-    query = _query_table(path, header, samples, fmt, columns)
+    # The records of `regions` are queried as they are (one bcftools instead of two); if any
+    # holds several ALT alleles, they are read again through the allele split.
+    query = _query_table(path, header, samples, fmt, columns, regions=regions,
+                         split=not regions, text=text)
+    if query is not None and regions and pc.any(pc.match_substring(
+            pc.fill_null(query.table.column("ALT"), ""), ",")).as_py():
+        query = _query_table(path, header, samples, fmt, columns, regions=regions)
+    if query is None and regions:
+        raise UndeclaredInRegions(header.fixes)
     if query is None:  # declared what was missing: once more
         query = _query_table(path, header, samples, fmt, columns)
     if query is None:

@@ -416,10 +416,9 @@ def _ahead(source: io.BufferedIOBase, size: int) -> Iterator[bytes]:
         stop.set()
 
 
-def _merge(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows, ann: Annotation,
-           extra_header: list[str]) -> _Layout:
-    """Header (with `extra_header` lines before #CHROM), then the records, annotated; where
-    each record went."""
+def _copy_header(source: io.BufferedIOBase, sink: io.BufferedIOBase, extra_header: list[str]
+                 ) -> int:
+    """The header of `source` (with `extra_header` lines before #CHROM) to `sink`; its bytes."""
     header_bytes = 0
     while True:
         line = source.readline()
@@ -435,6 +434,19 @@ def _merge(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows, ann:
             raise _Misaligned("not a VCF header")
         sink.write(line)
         header_bytes += len(line)
+    return header_bytes
+
+
+def _merge(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows, ann: Annotation,
+           extra_header: list[str]) -> _Layout:
+    """Header (with `extra_header` lines before #CHROM), then the records, annotated; where
+    each record went."""
+    return _merge_records(source, sink, rows, ann, _copy_header(source, sink, extra_header))
+
+
+def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows,
+                   ann: Annotation, header_bytes: int) -> _Layout:
+    """The records of `source` (past its header, if any), annotated; where each went."""
     behind = _Behind(sink)
     merger = _Merger(rows, ann, behind)
     merger.layout.header_bytes = header_bytes
@@ -608,13 +620,33 @@ def _pack_bins(bins: np.ndarray, begin: np.ndarray, end: np.ndarray) -> bytes:
     return words.tobytes()
 
 
-def _tbi(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
-         start: np.ndarray, stop: np.ndarray, header_end: int) -> bytes:
-    """The .tbi of sorted records: contig index, [beg, end) and virtual offsets of each
-    record's start and end."""
-    meta = b"".join(name.encode() + b"\0" for name in names)
-    parts = [b"TBI\1", struct.pack("<i7i", len(names), 2, 1, 2, 0, ord("#"), 0, len(meta)),
-             meta]
+@dataclass
+class ContigIndex:
+    """The .tbi section of one contig: binning chunks and linear index (virtual offsets),
+    the offsets of its first and past its last record, and its record count."""
+
+    name: str
+    bins: np.ndarray
+    begin: np.ndarray
+    end: np.ndarray
+    first: int
+    last: int
+    records: int
+    linear: np.ndarray
+
+    def shifted(self, address: int) -> ContigIndex:
+        """The same section for the file bytes moved `address` bytes further."""
+        shift = np.int64(address) << 16
+        return ContigIndex(self.name, self.bins, self.begin + shift, self.end + shift,
+                           self.first + int(shift), self.last + int(shift), self.records,
+                           self.linear + shift)
+
+
+def _contig_sections(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
+                     start: np.ndarray, stop: np.ndarray, header_end: int
+                     ) -> list[ContigIndex]:
+    """Per contig run of the sorted records, its .tbi section."""
+    sections = []
     bounds = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1], True]) if len(tid) else [0]
     for a, b in itertools.pairwise(bounds):
         before = header_end if a == 0 else int(start[a])
@@ -625,12 +657,30 @@ def _tbi(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
         chunk_bins, chunk_begin, chunk_end = _chunks_of(bins[run], r_start[run],
                                                         r_stop[run_end])
         linear = _linear_index(r_beg, r_end, r_start)
-        parts += [struct.pack("<i", len(np.unique(chunk_bins)) + 1),
-                  _pack_bins(chunk_bins, chunk_begin, chunk_end),
-                  struct.pack("<IiQQQQ", _META_BIN, 2, before, int(r_stop[-1]), b - a, 0),
-                  struct.pack("<i", len(linear)), linear.astype("<u8").tobytes()]
+        sections.append(ContigIndex(names[int(tid[a])], chunk_bins, chunk_begin, chunk_end,
+                                    before, int(r_stop[-1]), int(b - a), linear))
+    return sections
+
+
+def pack_tbi(sections: list[ContigIndex]) -> bytes:
+    """The .tbi (BGZF) of the contig sections, in file order."""
+    meta = b"".join(s.name.encode() + b"\0" for s in sections)
+    parts = [b"TBI\1", struct.pack("<i7i", len(sections), 2, 1, 2, 0, ord("#"), 0, len(meta)),
+             meta]
+    for s in sections:
+        parts += [struct.pack("<i", len(np.unique(s.bins)) + 1),
+                  _pack_bins(s.bins, s.begin, s.end),
+                  struct.pack("<IiQQQQ", _META_BIN, 2, s.first, s.last, s.records, 0),
+                  struct.pack("<i", len(s.linear)), s.linear.astype("<u8").tobytes()]
     parts.append(struct.pack("<Q", 0))
     return _bgzf(b"".join(parts))
+
+
+def _tbi(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
+         start: np.ndarray, stop: np.ndarray, header_end: int) -> bytes:
+    """The .tbi of sorted records: contig index, [beg, end) and virtual offsets of each
+    record's start and end."""
+    return pack_tbi(_contig_sections(names, tid, beg, end, start, stop, header_end))
 
 
 @dataclass
@@ -646,6 +696,15 @@ class _Layout:
 def _write_index(out: Path, rows: _Rows, layout: _Layout) -> None:
     """`out`.tbi from the rows (contig, POS, REF length) and where each record went; tabix
     when that cannot be done here (INFO/END, unsorted, positions beyond the .tbi range)."""
+    sections = _index_sections(out, rows, layout)
+    if sections is None:
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(out)], check=True)
+        return
+    Path(f"{out}.tbi").write_bytes(pack_tbi(sections))
+
+
+def _index_sections(out: Path, rows: _Rows, layout: _Layout) -> list[ContigIndex] | None:
+    """The .tbi sections of `out` (see `_write_index`); None when tabix must index it."""
     starts = (np.concatenate(layout.record_starts) if layout.record_starts
               else np.zeros(0, dtype=np.int64)) + layout.header_bytes
     chrom = rows.chrom.combine_chunks() if rows.chrom.num_chunks else pa.array(
@@ -662,16 +721,14 @@ def _write_index(out: Path, rows: _Rows, layout: _Layout) -> None:
                  and not np.any((np.diff(beg) < 0) & (np.diff(tid) == 0))
                  and (not len(end) or int(end.max()) <= _TBI_MAX_END))
     if not indexable:
-        subprocess.run(["tabix", "-f", "-p", "vcf", str(out)], check=True)
-        return
+        return None
     addresses, block_starts = _bgzf_layout(out)
     start = _virtual_offsets(starts, addresses, block_starts)
     stop = _virtual_offsets(np.r_[starts[1:], layout.header_bytes + layout.total_bytes],
                             addresses, block_starts)
     header_end = int(_virtual_offsets(np.array([layout.header_bytes]), addresses,
                                       block_starts)[0])
-    index = Path(f"{out}.tbi")
-    index.write_bytes(_tbi(names, tid, beg, end, start, stop, header_end))
+    return _contig_sections(names, tid, beg, end, start, stop, header_end)
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -682,9 +739,9 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _bgzip(out: Path) -> Iterator[io.BufferedIOBase]:
+def _bgzip(out: Path, threads: int = 2) -> Iterator[io.BufferedIOBase]:
     """A pipe into `bgzip` writing `out`; CalledProcessError if it fails."""
-    command = f"bgzip -l {COMPRESSION_LEVEL} -@ 2 -c > {shlex.quote(str(out))}"
+    command = f"bgzip -l {COMPRESSION_LEVEL} -@ {threads} -c > {shlex.quote(str(out))}"
     compress = subprocess.Popen(["bash", "-o", "pipefail", "-c", command],
                                 stdin=subprocess.PIPE, start_new_session=True)
     assert compress.stdin is not None
@@ -818,3 +875,92 @@ def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFr
             return
         tmp_out.unlink(missing_ok=True)
         _write_annotated(vcf, table, ann, out, header, tmp, info_lines)
+
+
+# ------------------------------------------------------------- a contig group's records
+#
+# `helgenom rank` may rank the genome in groups of contigs (see helgenom.rankchunks): each
+# group's records are written as a BGZF part without header or end-of-file block, and the
+# parts are then joined behind the header (BGZF blocks concatenate), with the .tbi put
+# together from the parts' sections.
+
+
+class NotStreamable(Exception):
+    """The group's records cannot be written from the input's own text (not bgzipped VCF
+    text, or its records are not the rows: multi-allelic records, say)."""
+
+
+@dataclass
+class VcfPart:
+    """A written group: `path` (BGZF, no header, no end-of-file block), its byte size, and
+    its .tbi sections with offsets relative to the part (None: tabix must index the
+    joined file)."""
+
+    path: Path
+    size: int
+    sections: list[ContigIndex] | None
+
+
+def vcf_header_text(vcf: Path | str, categories: list[str]) -> bytes:
+    """The header the streamed writer gives the output of bgzipped VCF text `vcf` (its own
+    header lines and helgenom's INFO lines before #CHROM)."""
+    if _is_text_vcf(vcf) is not False:
+        raise NotStreamable(f"{vcf} is not bgzipped VCF text")
+    sink = io.BytesIO()
+    with _source(["bgzip", "-dc", str(vcf)], vcf) as source:
+        try:
+            _copy_header(source, sink, [info_header(categories)])
+        except _Misaligned as error:
+            raise NotStreamable(str(error)) from error
+    return sink.getvalue()
+
+
+def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
+                   results: dict[str, pd.DataFrame], categories: list[str], out: Path,
+                   text: Path | None = None) -> VcfPart:
+    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`,
+    what `tabix -h` printed of them), annotated as `write_vcf` annotates them
+    (`table`/`results` are those contigs' rows), as a part."""
+    ann = annotation(table, results, categories)
+    rows = _Rows.of(table)
+    command = None if text is not None else ["tabix", str(vcf), *contigs]
+    try:
+        with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
+            if text is not None:
+                _copy_header(source, io.BytesIO(), [])
+            layout = _merge_records(source, sink, rows, ann, 0)
+    except _Misaligned as error:
+        raise NotStreamable(str(error)) from error
+    size = out.stat().st_size
+    with open(out, "rb") as handle:
+        handle.seek(max(size - len(_BGZF_EOF), 0))
+        if handle.read() == _BGZF_EOF:
+            size -= len(_BGZF_EOF)
+    sections = _index_sections(out, rows, layout)
+    os.truncate(out, size)
+    return VcfPart(out, size, sections)
+
+
+def join_vcf_parts(header: bytes, parts: list[VcfPart], out: Path) -> None:
+    """`out` (and `out`.tbi): `header`, then the parts in order."""
+    out = Path(out)
+    tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
+    head = _bgzf(header)[:-len(_BGZF_EOF)]
+    with open(tmp_out, "wb") as sink:
+        sink.write(head)
+        for part in parts:
+            with open(part.path, "rb") as source:
+                while block := source.read(1 << 22):
+                    sink.write(block)
+        sink.write(_BGZF_EOF)
+    if any(part.sections is None for part in parts):
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(tmp_out)], check=True)
+    else:
+        sections, address = [], len(head)
+        for part in parts:
+            assert part.sections is not None
+            sections += [s.shifted(address) for s in part.sections]
+            address += part.size
+        Path(f"{tmp_out}.tbi").write_bytes(pack_tbi(sections))
+    Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
+    tmp_out.replace(out)

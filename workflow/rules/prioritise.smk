@@ -22,6 +22,8 @@ rule rank:
         "benchmarks/rank/{family}.tsv"
     conda:
         "../envs/helgenom.yaml"
+    # Whole-genome inputs (>= 500,000 records) are ranked in contig groups on 2 processes.
+    threads: 2
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,

@@ -1,0 +1,538 @@
+"""`helgenom rank` in groups of contigs, on two worker processes.
+
+Every step of `helgenom rank` but the candidate list's order is local to a contig: genes, and
+so compound-het pairs, never span contigs (checked, see below), models and scores are per
+record, and an SV recodes the SNVs under it on its own contig. So an indexed, bgzipped VCF
+is ranked a group of whole contigs at a time (contigs in file order, ~`RECORDS_PER_GROUP`
+records per group), each group in a worker process: read (`bcftools norm -r`), annotate,
+rank, then write the group's output records (the input's own text via `tabix`, annotated)
+as a BGZF part and its candidate rows, sorted within the group, as a TSV part. Workers send
+back only compact values: per candidate its sort keys and its place in the group's sorted
+part. The main process then
+
+- joins the VCF parts behind the header (BGZF blocks concatenate) and puts the .tbi
+  together from the parts' index sections;
+- sorts all candidates by the same keys (and, on ties, the order of the rows of the whole
+  genome, as `rank` does), and writes the TSV by merging the groups' sorted parts in that
+  order, numbering the ranks;
+- writes the SV VCF (the SVs are read once, in the main process, and each goes to the group
+  of its contig).
+
+The outputs are byte for byte those of the single pass (`rank._rank`), which runs instead
+when this does not apply: fewer than MIN_RECORDS records, one contig, no index, input that
+is not bgzipped VCF text or needs header fixes, the input already holding helgenom's INFO
+keys, more than one family to rank, records that are not the rows (multi-allelic records:
+the single pass writes them from the allele split), or a gene symbol whose compound-het
+candidates lie in two groups.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import io
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helgenom.consequence import annotation_source
+from helgenom.hemizygous import hemizygous_over_deletions
+from helgenom.inheritance import chromosome_classes
+from helgenom.pedigree import Family, read_ped
+from helgenom.phenotype import HPOTermWarning, gene_phenotype_scores
+from helgenom.qc import header_lines
+from helgenom.rank import (
+    CANDIDATE_ROWS_PER_STEP,
+    CandidateList,
+    RankOptions,
+    _check_samples,
+    _sort_codes,
+    candidate_keys,
+    categories_of,
+    load_small_variants,
+    load_structural_variants,
+    match_contig,
+    rank_family_pairing,
+)
+from helgenom.rankmodel import RankModel, load_rank_model
+from helgenom.reference import Region
+from helgenom.tsvwrite import write_tsv
+from helgenom.vcfio import Genotypes, UndeclaredInRegions, VcfHeader, concat_variants, read_header
+from helgenom.vcfwrite import (
+    INFO_FIELDS,
+    NotStreamable,
+    VcfPart,
+    join_vcf_parts,
+    vcf_header_text,
+    write_vcf,
+    write_vcf_part,
+)
+
+# Records (as the index counts them, before the allele split) per group of contigs: a worker
+# holds about 1.5 kB per record at its peak.
+RECORDS_PER_GROUP = 200_000
+# Worker processes (each also runs its bcftools and bgzip pipelines).
+WORKERS = 2
+# Smaller inputs (records, as the index counts them) take the single pass: starting the
+# workers costs more than they save there, and the single pass reads in two halves at once.
+MIN_RECORDS = 500_000
+
+
+# HELGENOM_RANK_TRACE=1: each step's wall and CPU seconds (this process; its finished
+# children) and RSS, on stderr.
+TRACE = os.environ.get("HELGENOM_RANK_TRACE") == "1"
+
+
+class _Clock:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.last = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        t = os.times()
+        return time.monotonic(), t.user + t.system, t.children_user + t.children_system
+
+    def __call__(self, step: str) -> None:
+        if not TRACE:
+            return
+        now = self._now()
+        wall, cpu, children = (a - b for a, b in zip(now, self.last, strict=True))
+        with open("/proc/self/status") as status:
+            rss = next((int(line.split()[1]) // 1024 for line in status
+                        if line.startswith("VmRSS")), 0)
+        print(f"trace {self.name} {step}: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+              f"{children:.1f} s children CPU, RSS {rss} MB", file=sys.stderr, flush=True)
+        self.last = now
+
+
+class _Fallback(Exception):
+    """The single pass must rank this input."""
+
+
+@dataclass
+class _Task:
+    index: int
+    vcf: str
+    header: VcfHeader
+    contigs: list[str]
+    samples: list[str]
+    family: Family
+    opts: RankOptions
+    par: list[tuple[str, int, int]]
+    sv: tuple[pd.DataFrame, Genotypes] | None  # this group's SVs (column `sv_row`: their row)
+    workdir: str
+    contig_order: np.ndarray  # every contig name, sorted
+
+
+@dataclass
+class _Group:
+    """What a worker sends back about one group of contigs."""
+
+    index: int
+    vcf: VcfPart
+    tsv: str
+    header_line: bytes
+    line_lengths: np.ndarray  # bytes of each line of the TSV part (in the group's order)
+    snv_keys: list[np.ndarray]  # sort key values of the small-variant candidates, row order
+    snv_place: np.ndarray  # their place in the TSV part
+    sv_keys: list[np.ndarray]
+    sv_place: np.ndarray
+    sv_rows: np.ndarray  # the SV candidates' rows in the SV table
+    sv_result: pd.DataFrame | None  # the group's SV rows' results (by `sv_row`)
+    paired_genes: set[str]  # gene symbols of the compound-het candidates
+    rows: int
+    no_gq: bool
+    no_ad: bool
+
+
+def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
+    """(contig, records) of an indexed (.tbi, or .csi) file, in the index's order: that of
+    the file (the index of bgzipped VCF text numbers contigs as it meets them)."""
+    if not any(Path(f"{vcf}.{ext}").is_file() for ext in ("tbi", "csi")):
+        return []
+    proc = subprocess.run(["bcftools", "index", "-s", str(vcf)], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        return []
+    contigs = []
+    for line in proc.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[2].isdigit():
+            contigs.append((parts[0], int(parts[2])))
+    return contigs
+
+
+def _groups(contigs: list[tuple[str, int]], together: set[str]) -> list[list[str]]:
+    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records (smaller
+    inputs: about a quarter of the records, so that both workers have work); two neighbours
+    both in `together` (chrX, chrY) stay in one group."""
+    total = sum(count for _, count in contigs)
+    limit = min(RECORDS_PER_GROUP, max(1, -(-total // (2 * WORKERS))))
+    groups: list[list[str]] = []
+    size = 0
+    for name, count in contigs:
+        joined = bool(groups) and name in together and groups[-1][-1] in together
+        if groups and (size + count <= limit or joined or size == 0):
+            groups[-1].append(name)
+            size += count
+        else:
+            groups.append([name])
+            size = count
+    return groups
+
+
+@cache
+def _scorers(snv_model: str, sv_model: str | None) -> dict[str, RankModel]:
+    scorers = {"SNV": load_rank_model(snv_model)}
+    if sv_model is not None:
+        scorers["SV"] = load_rank_model(sv_model)
+    return scorers
+
+
+def _no_values(gts: Genotypes, name: str) -> bool:
+    return all(np.isnan(v).all() for v in getattr(gts, name).values())
+
+
+def _rank_group(task: _Task) -> _Group:
+    """Rank one group of contigs and write its parts (in a worker process)."""
+    try:
+        return _rank_group_here(task)
+    finally:
+        _release_memory()
+
+
+def _rank_group_here(task: _Task) -> _Group:
+    warnings.simplefilter("ignore", HPOTermWarning)  # the main process issued them once
+    clock = _Clock(f"group {task.index}")
+    opts = task.opts
+    scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
+    text = Path(task.workdir) / f"group-{task.index}.vcf"  # the records as read
+    try:
+        small = load_small_variants(task.vcf, task.header, task.samples, opts,
+                                    scorers["SNV"].info_keys(), regions=task.contigs,
+                                    text=text)
+    except UndeclaredInRegions as error:
+        raise _Fallback(f"undeclared contigs or tags: {error}") from error
+    n_small = len(small[0])
+    clock("read")
+    if task.sv is not None:
+        sv_table, sv_gts = task.sv
+        table, gts = concat_variants([small, (sv_table.drop(columns="sv_row"), sv_gts)])
+        sv_rows = sv_table["sv_row"].to_numpy(dtype=np.int64)
+    else:
+        table, gts = concat_variants([small])
+        sv_rows = np.zeros(0, dtype=np.int64)
+    del small
+    table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
+    classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, task.par)
+    model_gts, _ = hemizygous_over_deletions(table, gts, classes)
+    result, paired = rank_family_pairing(task.family, table, gts, classes, opts, scorers,
+                                         model_gts)
+    del model_gts
+    clock("rank")
+    paired_genes = {g for genes in table["genes"].iloc[paired] for g in genes}
+    categories = categories_of(scorers)
+    family = task.family.id
+    # The group's output records.
+    is_sv = np.zeros(len(table), dtype=bool)
+    is_sv[n_small:] = True
+    small_table = table.iloc[:n_small] if len(sv_rows) else table
+    small_result = result.iloc[:n_small] if len(sv_rows) else result
+    try:
+        part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
+                              categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
+                              text if text.exists() else None)
+    except NotStreamable as error:
+        raise _Fallback(str(error)) from error
+    finally:
+        text.unlink(missing_ok=True)
+    clock("vcf")
+    sv_result = None
+    if task.sv is not None:
+        sv_result = result.iloc[n_small:].copy()
+        sv_result.index = pd.Index(sv_rows, name="sv_row")
+    # The group's candidate list, sorted, as a TSV part (no rank column).
+    rows, keys, pheno = candidate_keys(task.family, table, result, opts)
+    order = np.lexsort([_sort_codes(values, up) for values, up in keys][::-1])
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    cl = CandidateList(task.family, table, gts, result, opts, categories, rows[order], pheno)
+    tsv = Path(task.workdir) / f"group-{task.index}.tsv"
+    lengths = []
+    buffer = io.BytesIO()
+    write_tsv(cl.frame(0, 0), buffer, na_rep=".", header=True)
+    header_line = buffer.getvalue()
+    with tsv.open("wb") as handle:
+        for start in range(0, len(cl), CANDIDATE_ROWS_PER_STEP):
+            frame = cl.frame(start, start + CANDIDATE_ROWS_PER_STEP).drop(columns="rank")
+            buffer = io.BytesIO()
+            write_tsv(frame, buffer, na_rep=".", header=False)
+            data = buffer.getvalue()
+            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+            if len(ends) != len(frame):
+                raise _Fallback("a candidate row spans lines")
+            lengths.append(np.diff(np.r_[-1, ends]))
+            handle.write(data)
+    line_lengths = (np.concatenate(lengths) if lengths else np.zeros(0)).astype(np.int32)
+    # Sort key values per candidate (row order) for the whole genome's sort; contigs by their
+    # place among all contig names in sorted order (what the sort compares).
+    values = []
+    for v, _ in keys:
+        if isinstance(v, pd.Series):  # CHROM
+            codes, names = pd.factorize(v)
+            v = np.searchsorted(task.contig_order, np.asarray(names, dtype=object))[codes]
+        values.append(_compact(np.asarray(v)))
+    place = place.astype(np.int32)
+    small_cand = rows < n_small
+    clock("candidates")
+    return _Group(
+        task.index, part, str(tsv), header_line, line_lengths,
+        [v[small_cand] for v in values], place[small_cand],
+        [v[~small_cand] for v in values], place[~small_cand],
+        sv_rows[rows[~small_cand] - n_small], sv_result, paired_genes, len(table),
+        _no_values(gts, "gq"), _no_values(gts, "alt_depth"))
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """Integers as int32 when they fit (what the main process holds per candidate)."""
+    if values.dtype.kind in "iu" and len(values) and (
+            int(values.min()) >= -(1 << 31) and int(values.max()) < 1 << 31):
+        return values.astype(np.int32)
+    return values
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system between groups (a worker ranks many)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _line_array(data: bytes, lengths: np.ndarray) -> pa.Array:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.large_binary(), len(lengths),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarray,
+                      place: np.ndarray) -> None:
+    """The candidate rows in the whole genome's order (`group_of`, `place` per rank): each
+    group's part holds its rows in that order already, so the parts are merged."""
+    files = {g.index: open(g.tsv, "rb") for g in groups}  # noqa: SIM115
+    taken = {g.index: 0 for g in groups}
+    lengths = {g.index: g.line_lengths for g in groups}
+    try:
+        for start in range(0, len(group_of), CANDIDATE_ROWS_PER_STEP):
+            which = group_of[start:start + CANDIDATE_ROWS_PER_STEP]
+            where = place[start:start + CANDIDATE_ROWS_PER_STEP]
+            arrays, base, position = [], {}, 0
+            for g in np.unique(which).tolist():
+                count = int(np.count_nonzero(which == g))
+                first = taken[g]
+                size = lengths[g][first:first + count]
+                data = files[g].read(int(size.sum()))
+                arrays.append(_line_array(data, size))
+                base[g] = position - first
+                position += count
+                taken[g] = first + count
+            lines = pa.concat_arrays(arrays)
+            shift = np.zeros(len(which), dtype=np.int64)
+            for g, b in base.items():
+                shift[which == g] = b
+            picked = lines.take(pa.array(where + shift))
+            ranks = pc.cast(pa.array(np.arange(start + 1, start + len(which) + 1)),
+                            pa.large_string()).cast(pa.large_binary())
+            text = pc.binary_join_element_wise(ranks, picked, pa.scalar(b"\t", pa.large_binary()))
+            offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
+                text.offset:text.offset + len(text) + 1]
+            handle.write(memoryview(text.buffers()[2])[offsets[0]:offsets[-1]])
+    finally:
+        for f in files.values():
+            f.close()
+
+
+def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions
+                   ) -> int | None:
+    """Rank as `rank.rank_to_files` does, in groups of contigs on worker processes; the
+    number of candidates, or None (nothing written) when the single pass must do it."""
+    families = read_ped(ped)
+    affected = [fam for fam in families.values() if fam.affected]
+    if len(affected) != 1 or WORKERS < 2:
+        return None
+    contigs = _indexed_contigs(vcf)
+    if len(contigs) < 2 or sum(count for _, count in contigs) < MIN_RECORDS:
+        return None
+    header = read_header(vcf)
+    if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
+                        if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
+        return None
+    try:
+        head = vcf_header_text(vcf, categories_of(_scorers(
+            opts.rank_model, opts.sv_rank_model if opts.sv else None)))
+    except NotStreamable:
+        return None
+    workdir = Path(tempfile.mkdtemp(prefix=".helgenom-rank-",
+                                    dir=Path(f"{prefix}.candidates.tsv").parent.resolve()
+                                    if Path(f"{prefix}.candidates.tsv").parent.exists()
+                                    else None))
+    try:
+        return _rank_in_chunks(vcf, ped, prefix, opts, families, affected[0], contigs,
+                               header, head, workdir)
+    except _Fallback:
+        return None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
+                    families: dict[str, Family], family: Family,
+                    contigs: list[tuple[str, int]], header: VcfHeader, head: bytes,
+                    workdir: Path) -> int:
+    clock = _Clock("main")
+    notes = _check_samples(families, header, vcf, ped)
+    if annotation_source(header) is None:
+        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
+                     "consequences are unknown and no compound heterozygotes can be formed")
+    scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
+    own = {"HGImpact", "GeneticModels", "HGQuality"}
+    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(opts.rank_model).name} "
+              "scores: every variant gets its not_reported score"
+              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    samples = [m.sample for fam in families.values() for m in fam.members]
+    sv: tuple[pd.DataFrame, Genotypes] | None = None
+    if opts.sv:
+        sv = load_structural_variants(opts.sv, samples, opts, scorers["SV"].info_keys())
+        sv = (sv[0].reset_index(drop=True), sv[1])
+    names = [name for name, _ in contigs]
+    present = [*header.contigs, *names, *(sv[0]["CHROM"].unique() if sv else [])]
+    opts = replace(opts)
+    opts.chrx, opts.chry = match_contig(opts.chrx, present), match_contig(opts.chry, present)
+    par = [Region.parse(p) for p in opts.par]
+    par_regions = [(match_contig(r.chrom, present), r.start, r.end) for r in par]
+    terms = opts.hpo.get(family.id, [])
+    if terms:  # its term warnings and errors once, here
+        gene_phenotype_scores(terms, [])
+    groups = _groups(contigs, {opts.chrx, opts.chry})
+    contig_order = np.array(sorted(set(present)), dtype=object)
+    tasks = []
+    for index, group in enumerate(groups):
+        sv_part = None
+        if sv is not None:
+            chosen = sv[0]["CHROM"].isin(group).to_numpy()
+            if index == len(groups) - 1:  # SVs on contigs without small variants
+                chosen = chosen | ~sv[0]["CHROM"].isin(names).to_numpy()
+            rows = np.flatnonzero(chosen)
+            table = sv[0].iloc[rows].copy()
+            table["sv_row"] = rows
+            gts = Genotypes(*({s: v[rows] for s, v in getattr(sv[1], name).items()}
+                              for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")))
+            sv_part = (table.reset_index(drop=True), gts)
+        tasks.append(_Task(index, str(vcf), header, group, samples, family, opts, par_regions,
+                           sv_part, str(workdir), contig_order))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
+        results = list(pool.map(_rank_group, tasks))
+    clock("groups")
+    # Compound pairs are formed per gene symbol over the whole genome: a symbol with
+    # candidates in two groups needs the single pass.
+    seen: set[str] = set()
+    for group in results:
+        if seen & group.paired_genes:
+            raise _Fallback("a gene symbol in two groups of contigs")
+        seen |= group.paired_genes
+    rows = sum(g.rows for g in results)
+    if rows and all(g.no_gq for g in results):
+        notes.append(f"{vcf} has no FORMAT/GQ values: the gates that need it are skipped")
+    if rows and all(g.no_ad for g in results):
+        notes.append(f"{vcf} has no FORMAT/AD values: the gates that need it are skipped")
+    # The whole genome's candidate order: the rows' order is the small variants in file
+    # order, then the SVs in theirs (the ties' order).
+    sv_order = np.argsort(np.concatenate([g.sv_rows for g in results]), kind="stable") \
+        if results else np.zeros(0, dtype=np.int64)
+    n_keys = len(results[0].snv_keys)
+    keys = []
+    for k in range(n_keys):
+        small = [g.snv_keys[k] for g in results]
+        svs = np.concatenate([g.sv_keys[k] for g in results])[sv_order]
+        keys.append(np.concatenate([*small, svs]))
+    group_of = np.concatenate([*(np.full(len(g.snv_place), g.index) for g in results),
+                               np.concatenate([np.full(len(g.sv_place), g.index)
+                                               for g in results])[sv_order]])
+    place = np.concatenate([*(g.snv_place for g in results),
+                            np.concatenate([g.sv_place for g in results])[sv_order]])
+    ascending = _key_directions(opts)
+    order = np.lexsort([_sort_codes(values, up) for values, up in zip(keys, ascending,
+                                                                       strict=True)][::-1])
+    del keys
+    group_of, place = group_of[order], place[order]
+    for g in results:  # each group's rows come in its own order
+        mine = place[group_of == g.index]
+        if not np.array_equal(mine, np.arange(len(g.line_lengths))):
+            raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
+    clock("sort")
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    out_tsv = Path(f"{prefix}.candidates.tsv")
+    out_tsv.parent.mkdir(parents=True, exist_ok=True)
+
+    def write_vcfs() -> None:
+        join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
+        for g in results:
+            os.unlink(g.vcf.path)
+        if opts.sv and sv is not None:
+            sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
+            sv_results = sv_results.sort_index().reset_index(drop=True)
+            write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
+                      read_header(opts.sv), categories_of(scorers))
+
+    # The VCFs are joined while the candidate list is merged (mostly copying and Arrow
+    # kernels, which leave the GIL); the list is put in place once the VCFs are.
+    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
+    with ThreadPoolExecutor(max_workers=1) as background:
+        vcfs = background.submit(write_vcfs)
+        try:
+            with tmp_tsv.open("wb") as handle:
+                for path in opts.qc:
+                    handle.writelines(f"{line}\n".encode()
+                                      for line in header_lines(Path(path)))
+                handle.write(results[0].header_line)
+                _write_candidates(handle, results, group_of, place)
+        except BaseException:
+            tmp_tsv.unlink(missing_ok=True)
+            raise
+        finally:
+            error = vcfs.exception()
+        if error is not None:
+            tmp_tsv.unlink(missing_ok=True)
+            raise error
+    tmp_tsv.replace(out_tsv)
+    clock("tsv")
+    return len(order)
+
+
+def _key_directions(opts: RankOptions) -> list[bool]:
+    """Ascending? per sort key of `rank.candidate_keys`."""
+    directions = [False, False, True, True, True]
+    if opts.panel and opts.panel_mode == "boost":
+        directions.insert(0, False)
+    return directions
+
