@@ -134,6 +134,10 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
         model = "AD_dn" if planted["inheritance"] == "de_novo" else planted["inheritance"]
         assert model in sv["models"].iloc[0].split("|"), (planted["id"], sv["models"].iloc[0])
         assert sv["gene"].iloc[0] == planted["gene"]
+        # the list shows the callers behind the SV and where the proband's copy came from
+        assert {"delly", "tiddit"} <= set(sv["sv_callers"].iloc[0].split(","))
+        origin = {"de_novo": "de_novo", "AR_comp": "maternal"}[planted["inheritance"]]
+        assert sv["sv_origin"].iloc[0] == f"demo-proband:{origin}", sv["sv_origin"].iloc[0]
         ranks[planted["id"]] = int(sv["rank"].iloc[0])
         rows[planted["id"]] = sv.iloc[0]
     # The whole-gene deletion and the paternal SNV of the same gene (called 1/1: the proband's

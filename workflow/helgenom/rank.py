@@ -232,6 +232,9 @@ def categories_of(scorers: dict[str, RankModel]) -> list[str]:
     return list(dict.fromkeys(c for model in scorers.values() for c in model.categories))
 
 
+# Candidate-list columns for SVs -> the INFO keys of helgenom svmerge they show ('' for SNVs).
+SV_EVIDENCE = {"sv_callers": "CALLERS", "sv_origin": "ORIGIN"}
+
 _TABLE_COLUMNS = ["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "consequence", "impact",
                   "protein_change", "af", "FILTER"]
 
@@ -292,6 +295,12 @@ class CandidateList:
             out["combined_score"] = out["score_normalized"]
         if not self.opts.panel:
             out = out.drop(columns="in_panel")
+        for column, key in SV_EVIDENCE.items():
+            if key in self.table:
+                values = self.table[key].iloc[rows].astype(object)
+                out[column] = values.where(values.notna() & (values != "."), "").to_numpy()
+            else:
+                out[column] = ""
         gts = self.gts
         for member in self.family.members:
             s = member.sample
@@ -398,7 +407,9 @@ def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOpti
                           for s in missing])
     # SV population frequency: INFO/SVAF (helgenom svmerge), else the small variants' tag.
     af_key = "SVAF" if "SVAF" in header.info else opts.af_tag
-    fields = list(dict.fromkeys(["SVTYPE", "END", af_key, *model_keys]))
+    # Which callers support each SV and where each child's SV came from (helgenom svmerge).
+    evidence = [key for key in SV_EVIDENCE.values() if key in header.info]
+    fields = list(dict.fromkeys(["SVTYPE", "END", af_key, *evidence, *model_keys]))
     table, gts = read_variants(vcf, samples, fields, header)
     table[opts.af_tag] = table[af_key]
     table["END"] = pd.to_numeric(table["END"], errors="coerce").fillna(table["POS"]).astype(int)
