@@ -22,8 +22,7 @@ rule rank:
         "benchmarks/rank/{family}.tsv"
     conda:
         "../envs/helgenom.yaml"
-    # Whole-genome inputs (>= 500,000 records) are ranked in contig groups on 2 processes.
-    threads: 2
+    threads: 2  # whole-genome inputs (>= 500,000 records): contig groups on 2 processes
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
