@@ -115,3 +115,34 @@ def test_every_executable_is_pinned_in_the_rule_env_and_environment_yml(name):
 def test_executable_parser_sees_pipes_and_subshells():
     assert executables("(bwa mem {x} | samtools sort -o {y} -) && samtools index {y}") == {
         "bwa", "samtools"}
+
+
+def pip_pins(env_file: Path) -> dict[str, str]:
+    """name -> version of the `pip:` section of a conda env file (name==version entries)."""
+    deps = yaml.safe_load(env_file.read_text())["dependencies"]
+    section = next((d["pip"] for d in deps if isinstance(d, dict) and "pip" in d), [])
+    out = {}
+    for entry in section:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", entry)
+        if match:
+            out[match.group(1).lower()] = match.group(2)
+    return out
+
+
+@pytest.mark.parametrize("env_file", ["workflow/envs/helgenom.yaml", "environment.yml"])
+def test_conda_envs_carry_every_python_dependency_of_the_package(env_file):
+    """`helgenom` jobs under --sdm conda import what pyproject.toml requires: each dependency
+    is pinned in the env's pip section at a version pyproject allows."""
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+        pytest.skip("needs tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pinned = pip_pins(REPO / env_file)
+    for text in project["dependencies"]:
+        requirement = Requirement(text)
+        name = requirement.name.lower()
+        assert name in pinned, f"{env_file}: {name} missing from the pip section"
+        assert requirement.specifier.contains(pinned[name]), (env_file, text, pinned[name])
