@@ -63,6 +63,15 @@ def write_vcf(path: Path, samples: list[str], records: list[dict], contigs=("chr
     return path
 
 
+def bgzip_indexed(text: str, path: Path) -> Path:
+    """`text` written as the bgzipped, tabix-indexed VCF `path` (ending in .gz)."""
+    plain = path.with_suffix("")
+    plain.write_text(text)
+    subprocess.run(["bgzip", "-f", str(plain)], check=True)
+    subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+    return path
+
+
 def write_ped(path: Path, rows: list[tuple[str, str, str, str, int, int]]) -> Path:
     path.write_text("".join("\t".join(map(str, r)) + "\n" for r in rows))
     return path

@@ -16,7 +16,7 @@ from helgenom import consequence, vcfio
 from helgenom.consequence import gene_annotation, parse_bcsq
 from helgenom.errors import InputError
 from helgenom.vcfio import read_header, read_variants
-from helpers import SHARED_DATA, need_tools
+from helpers import SHARED_DATA, bgzip_indexed, need_tools
 
 SAMPLES = ["dad", "mum", "kid"]
 HEADER = [
@@ -41,14 +41,6 @@ def vcf_text(records: list[str], header: list[str] = HEADER, samples: list[str] 
              ) -> str:
     columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples)
     return "\n".join([*header, columns, *records]) + "\n"
-
-
-def bgzip_indexed(text: str, path: Path) -> Path:
-    plain = path.with_suffix("")
-    plain.write_text(text)
-    subprocess.run(["bgzip", "-f", str(plain)], check=True)
-    subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
-    return path
 
 
 RECORDS = [

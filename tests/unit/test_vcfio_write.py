@@ -16,7 +16,7 @@ import pytest
 from helgenom import vcfwrite
 from helgenom.vcfio import read_header, read_variants
 from helgenom.vcfwrite import INFO_FIELDS, write_vcf
-from helpers import SHARED_DATA, need_tools
+from helpers import SHARED_DATA, bgzip_indexed, need_tools
 
 SAMPLES = ["dad", "mum", "kid"]
 HEADER = [
@@ -47,14 +47,6 @@ def record(chrom: str, pos: int, ref: str = "A", alt: str = "G", info: str = "DP
     depths = ",".join(["5"] * (alt.count(",") + 2))
     return (f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t50\tPASS\t{info}\tGT:AD\t0/1:{depths}\t0/0:9,0"
             "\t./.:.")
-
-
-def bgzipped(text: str, path: Path) -> Path:
-    plain = path.with_suffix("")
-    plain.write_text(text)
-    subprocess.run(["bgzip", "-f", str(plain)], check=True)
-    subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
-    return path
 
 
 def rows_and_results(path: Path, seed: int = 1) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -127,7 +119,7 @@ def write(source: Path, out: Path, table: pd.DataFrame, results: dict[str, pd.Da
 def test_sources_give_the_same_records_and_tabix_index(tmp_path, monkeypatch):
     records = [record(c, p, alt=a, info=i) for c in ("chr1", "chr2") for p, a, i in
                ((100, "G", "DP=9"), (200, "G", "."), (300, "G", "BCSQ=x|y"), (300, "T", "DP=1"))]
-    source = bgzipped(vcf_text(records), tmp_path / "in.vcf.gz")
+    source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")
     table, results = rows_and_results(source)
     used = []
     for name in ("_write_streamed", "_write_annotated"):
@@ -175,7 +167,7 @@ def test_info_values_are_the_per_family_texts(tmp_path):
 
 def test_multi_allelic_input_is_written_split(tmp_path):
     records = [record("chr1", 100), record("chr1", 200, "C", "T,A"), record("chr1", 300)]
-    source = bgzipped(vcf_text(records), tmp_path / "in.vcf.gz")
+    source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")
     table, results = rows_and_results(source)
     assert len(table) == 4
     out = write(source, tmp_path / "out.vcf.gz", table, results)
@@ -211,7 +203,7 @@ def test_input_with_our_keys_or_a_subset_of_rows_goes_through_annotate(tmp_path,
 
 def test_records_with_info_end_are_indexed_by_tabix(tmp_path, monkeypatch):
     records = [record("chr1", 100, info="END=70000"), record("chr1", 150)]
-    source = bgzipped(vcf_text(records), tmp_path / "in.vcf.gz")
+    source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")
     table, results = rows_and_results(source)
     runs = []
     original = vcfwrite.subprocess.run
@@ -276,7 +268,7 @@ def test_a_late_multi_allelic_record_switches_source_cleanly(tmp_path, monkeypat
     monkeypatch.setattr(vcfwrite, "BLOCK_BYTES", 2000)
     records = [record("chr1", p) for p in range(100, 5100, 10)]
     records.append(record("chr1", 6000, "C", "T,A"))
-    source = bgzipped(vcf_text(records), tmp_path / "in.vcf.gz")
+    source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")
     table, results = rows_and_results(source)
     out = write(source, tmp_path / "out.vcf.gz", table, results)
     lines = body(out)

@@ -315,35 +315,36 @@ def merge_calls(calls: pd.DataFrame, members: list[str], ran: dict[str, set[str]
     calls["_prio"] = calls["caller"].map(lambda c: order.get(c, len(order)))
     calls = calls.sort_values(["cluster", "_prio", "QUAL"], ascending=[True, True, False],
                               kind="stable")
-    records = []
-    for _, group in calls.groupby("cluster", sort=False):
-        rep = group.iloc[0]
-        callers = list(dict.fromkeys(group["caller"]))
-        record = {key: rep[key] for key in ("CHROM", "POS", "END", "SVTYPE", "ALT", "QUAL",
-                                            "mate_chrom", "mate_pos")}
-        # A CNV of a depth caller that merged with a DEL or DUP takes that type.
-        record["FILTER"] = "PASS" if (group["FILTER"] == "PASS").any() else rep["FILTER"]
-        record["CALLERS"] = ",".join(callers)
-        record["CALLER_IDS"] = "|".join(
-            f"{c}:{s}:{i}" if s else f"{c}:{i}"
-            for c, s, i in zip(group["caller"], group["per_sample"], group["ID"], strict=True))
-        for s in members:
-            gt = "."
-            for caller in callers:
-                mine = group[group["caller"] == caller]
-                called = mine[f"GT:{s}"]
-                called = called[called != "."]
-                if len(called):
-                    gt = called.iloc[0]
-                    break
-                if caller in ran and s in ran[caller]:
-                    gt = "0/0"
-                    break
-            record[f"GT:{s}"] = gt
-            depth = group[group["caller"].isin(DEPTH_CALLERS) & (group[f"CN:{s}"] != ".")]
-            record[f"CN:{s}"] = depth[f"CN:{s}"].iloc[0] if len(depth) else "."
-        records.append(record)
-    return pd.DataFrame(records)
+    calls = calls.reset_index(drop=True)
+    by_cluster = calls["cluster"]
+    # Where each caller first appears in its cluster: callers are consulted in that order.
+    row = pd.Series(np.arange(len(calls)), index=calls.index)
+    caller_rank = row.groupby([by_cluster, calls["caller"]], sort=False).transform("min")
+    merged = calls.drop_duplicates("cluster")[
+        ["cluster", "CHROM", "POS", "END", "SVTYPE", "ALT", "QUAL", "mate_chrom", "mate_pos",
+         "FILTER"]].set_index("cluster")
+    any_pass = calls["FILTER"].eq("PASS").groupby(by_cluster, sort=False).any()
+    merged["FILTER"] = merged["FILTER"].where(~any_pass.reindex(merged.index), "PASS")
+    merged["CALLERS"] = calls.drop_duplicates(["cluster", "caller"]).groupby(
+        "cluster", sort=False)["caller"].agg(",".join)
+    labels = calls["caller"] + ":" + calls["per_sample"].where(
+        calls["per_sample"] == "", calls["per_sample"] + ":") + calls["ID"]
+    merged["CALLER_IDS"] = labels.groupby(by_cluster, sort=False).agg("|".join)
+    depth_caller = calls["caller"].isin(DEPTH_CALLERS)
+    for s in members:
+        gt = calls[f"GT:{s}"]
+        called = gt != "."
+        # A per-sample caller that ran on `s` and has a call here but none in `s`: 0/0.
+        looked = calls["caller"].isin([c for c, samples in ran.items() if s in samples])
+        options = pd.DataFrame({"cluster": by_cluster, "rank": caller_rank, "missing": ~called,
+                                "row": row, "gt": gt.where(called, "0/0")})[called | looked]
+        chosen = options.sort_values(["cluster", "rank", "missing", "row"]).drop_duplicates(
+            "cluster").set_index("cluster")["gt"]
+        merged[f"GT:{s}"] = chosen.reindex(merged.index).fillna(".")
+        cn = calls[f"CN:{s}"]
+        depth = cn[depth_caller & (cn != ".")].groupby(by_cluster, sort=False).first()
+        merged[f"CN:{s}"] = depth.reindex(merged.index).fillna(".")
+    return merged.reset_index(drop=True)
 
 
 def _carries(gt: str) -> bool | None:
