@@ -92,6 +92,8 @@ rule markdup:
         aln=f"results/alignment/{{sample}}.{ALN}",
         index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
         metrics="qc/markdup/{sample}.markdup.txt",
+        stats="qc/samtools/{sample}.stats.txt",
+        flagstat="qc/samtools/{sample}.flagstat.txt",
     log:
         "logs/markdup/{sample}.log",
     benchmark:
@@ -101,41 +103,20 @@ rule markdup:
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+        runtime=lambda wildcards, attempt: 12 * 60 * attempt,
     params:
         fmt="cram,version=3.0" if ALN == "cram" else "bam",
     message:
-        "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
+        "samtools merge | markdup, stats, flagstat: merge the units of {wildcards.sample},"
+        " mark duplicates, alignment metrics"
+    # stats and flagstat run in the same job (same tools; one cluster job fewer per sample).
     shell:
         "(samtools merge -@ {threads} -u -o - {input.bams}"
         " | samtools markdup -@ {threads} -f {output.metrics} -T {output.aln}.markdup"
         " --reference {input.fasta} -O {params.fmt} - {output.aln}"
-        " && samtools index -@ {threads} {output.aln} {output.index}) > {log} 2>&1"
-
-
-rule samtools_stats:
-    input:
-        aln=f"results/alignment/{{sample}}.{ALN}",
-        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
-        fasta=FASTA,
-    output:
-        stats="qc/samtools/{sample}.stats.txt",
-        flagstat="qc/samtools/{sample}.flagstat.txt",
-    log:
-        "logs/samtools_stats/{sample}.log",
-    benchmark:
-        "benchmarks/samtools_stats/{sample}.tsv"
-    conda:
-        "../envs/samtools.yaml"
-    threads: 2
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 4 * 60 * attempt,
-    message:
-        "samtools stats + flagstat on {wildcards.sample}"
-    shell:
-        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
-        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}) 2> {log}"
+        " && samtools index -@ {threads} {output.aln} {output.index}"
+        " && samtools stats -@ {threads} --reference {input.fasta} {output.aln} > {output.stats}"
+        " && samtools flagstat -@ {threads} {output.aln} > {output.flagstat}) 2> {log}"
 
 
 rule mosdepth:
