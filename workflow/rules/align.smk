@@ -92,8 +92,6 @@ rule markdup:
         aln=f"results/alignment/{{sample}}.{ALN}",
         index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
         metrics="qc/markdup/{sample}.markdup.txt",
-        stats="qc/samtools/{sample}.stats.txt",
-        flagstat="qc/samtools/{sample}.flagstat.txt",
     log:
         "logs/markdup/{sample}.log",
     benchmark:
@@ -103,46 +101,49 @@ rule markdup:
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 12 * 60 * attempt,
+        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
     params:
         fmt="cram,version=3.0" if ALN == "cram" else "bam",
     message:
-        "samtools merge | markdup, stats, flagstat: merge the units of {wildcards.sample},"
-        " mark duplicates, alignment metrics"
-    # stats and flagstat run in the same job (same tools; one cluster job fewer per sample).
+        "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
     shell:
         "(samtools merge -@ {threads} -u -o - {input.bams}"
         " | samtools markdup -@ {threads} -f {output.metrics} -T {output.aln}.markdup"
         " --reference {input.fasta} -O {params.fmt} - {output.aln}"
-        " && samtools index -@ {threads} {output.aln} {output.index}"
-        " && samtools stats -@ {threads} --reference {input.fasta} {output.aln} > {output.stats}"
-        " && samtools flagstat -@ {threads} {output.aln} > {output.flagstat}) 2> {log}"
+        " && samtools index -@ {threads} {output.aln} {output.index}) > {log} 2>&1"
 
 
-rule mosdepth:
+rule alignment_qc:
     input:
         aln=f"results/alignment/{{sample}}.{ALN}",
         index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
         fasta=FASTA,
     output:
+        stats="qc/samtools/{sample}.stats.txt",
+        flagstat="qc/samtools/{sample}.flagstat.txt",
         summary="qc/mosdepth/{sample}.mosdepth.summary.txt",
         dist="qc/mosdepth/{sample}.mosdepth.global.dist.txt",
         regions="qc/mosdepth/{sample}.regions.bed.gz",
     log:
-        "logs/mosdepth/{sample}.log",
+        "logs/alignment_qc/{sample}.log",
     benchmark:
-        "benchmarks/mosdepth/{sample}.tsv"
+        "benchmarks/alignment_qc/{sample}.tsv"
     conda:
-        "../envs/mosdepth.yaml"
+        "../envs/samtools.yaml"
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 2 * 60 * attempt,
+        runtime=lambda wildcards, attempt: 6 * 60 * attempt,
     params:
         prefix="qc/mosdepth/{sample}",
         bin_size=1000,
     message:
-        "mosdepth: coverage of {wildcards.sample} in {params.bin_size}-bp bins"
+        "samtools stats + flagstat, mosdepth: alignment metrics and coverage of"
+        " {wildcards.sample} in {params.bin_size}-bp bins"
+    # One job per sample for the three (each reads the alignments once; none is on the way
+    # to the calls, which start as soon as markdup is done).
     shell:
-        "mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
-        " --fasta {input.fasta} {params.prefix} {input.aln} > {log} 2>&1"
+        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
+        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}"
+        " && mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
+        " --fasta {input.fasta} {params.prefix} {input.aln}) 2> {log}"
