@@ -93,6 +93,34 @@ def _schema(name: str) -> dict:
     return yaml.safe_load((SCHEMA_DIR / f"{name}.schema.yaml").read_text(encoding="utf-8"))
 
 
+def _inline_refs(node: Any, root: dict) -> Any:
+    """`node` with every local `$ref` ("#/$defs/name") replaced by what it points to.
+
+    The sheet schemas are validated once per row; jsonschema resolves a `$ref` on every use,
+    which was most of the time taken to load a sheet of thousands of units. Validation and
+    its errors are the same (an error's schema is the referenced definition either way).
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _inline_refs(value, root) for key, value in node.items() if key != "$ref"}
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return out if ref is None else {**out, "$ref": ref}
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target[part]
+    resolved = _inline_refs(target, root)
+    return resolved if not out else {**out, "allOf": [resolved]}
+
+
+@cache
+def _row_validator(name: str) -> Draft202012Validator:
+    schema = _schema(name)
+    return Draft202012Validator(_inline_refs(schema, schema))
+
+
 def _suggest(value: str, options: Iterable[str]) -> str | None:
     by_lower = {o.lower(): o for o in options}
     match = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
@@ -137,12 +165,13 @@ def _resolve(workdir: Path | str, path: str) -> str:
 # --- sheets ---------------------------------------------------------------------------------
 
 
-def _read_sheet(path: Path, label: str, schema: dict) -> tuple[Rows, list[Problem]]:
+def _read_sheet(path: Path, label: str, schema_name: str) -> tuple[Rows, list[Problem]]:
     """(line, cells) of each data row, and the problems of the file, header and rows.
 
     Rows are returned even when they have problems so that later checks see every sample;
     cells are whitespace-stripped. A broken header returns no rows.
     """
+    schema = _schema(schema_name)
     columns = list(schema["properties"])
     try:
         data = path.read_bytes()
@@ -173,7 +202,7 @@ def _read_sheet(path: Path, label: str, schema: dict) -> tuple[Rows, list[Proble
                             f"line with the columns {', '.join(columns)}")]
     if problems:
         return [], problems
-    validator = Draft202012Validator(schema)
+    validator = _row_validator(schema_name)
     order = {c: i for i, c in enumerate(columns)}
     rows: Rows = []
     for lineno, text_line in lines[1:]:
@@ -247,7 +276,7 @@ def load_samples(
     `name` is how the file is named in problems (default: `path` as given).
     """
     label = name or str(path)
-    rows, problems = _read_sheet(Path(path), label, _schema("samples"))
+    rows, problems = _read_sheet(Path(path), label, "samples")
     samples = [Sample(family=c["family"], sample=c["sample"], sex=c["sex"],
                       phenotype=c["phenotype"], father=c["father"] or None,
                       mother=c["mother"] or None, gmc=c["gmc"],
@@ -275,7 +304,7 @@ def load_units(
     every unit's sample must be one of them. FASTQ paths resolve against `workdir`.
     """
     label = name or str(path)
-    rows, problems = _read_sheet(Path(path), label, _schema("units"))
+    rows, problems = _read_sheet(Path(path), label, "units")
     ids = None if samples is None else list(
         dict.fromkeys(s if isinstance(s, str) else s.sample for s in samples))
     units: list[Unit] = []

@@ -113,7 +113,7 @@ rule markdup:
         " && samtools index -@ {threads} {output.aln} {output.index}) > {log} 2>&1"
 
 
-rule samtools_stats:
+rule alignment_qc:
     input:
         aln=f"results/alignment/{{sample}}.{ALN}",
         index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
@@ -121,47 +121,29 @@ rule samtools_stats:
     output:
         stats="qc/samtools/{sample}.stats.txt",
         flagstat="qc/samtools/{sample}.flagstat.txt",
-    log:
-        "logs/samtools_stats/{sample}.log",
-    benchmark:
-        "benchmarks/samtools_stats/{sample}.tsv"
-    conda:
-        "../envs/samtools.yaml"
-    threads: 2
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 4 * 60 * attempt,
-    message:
-        "samtools stats + flagstat on {wildcards.sample}"
-    shell:
-        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
-        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}) 2> {log}"
-
-
-rule mosdepth:
-    input:
-        aln=f"results/alignment/{{sample}}.{ALN}",
-        index=f"results/alignment/{{sample}}.{ALN}.{ALN_INDEX}",
-        fasta=FASTA,
-    output:
         summary="qc/mosdepth/{sample}.mosdepth.summary.txt",
         dist="qc/mosdepth/{sample}.mosdepth.global.dist.txt",
         regions="qc/mosdepth/{sample}.regions.bed.gz",
     log:
-        "logs/mosdepth/{sample}.log",
+        "logs/alignment_qc/{sample}.log",
     benchmark:
-        "benchmarks/mosdepth/{sample}.tsv"
+        "benchmarks/alignment_qc/{sample}.tsv"
     conda:
-        "../envs/mosdepth.yaml"
+        "../envs/samtools.yaml"
     threads: 4
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 2 * 60 * attempt,
+        runtime=lambda wildcards, attempt: 6 * 60 * attempt,
     params:
         prefix="qc/mosdepth/{sample}",
         bin_size=1000,
     message:
-        "mosdepth: coverage of {wildcards.sample} in {params.bin_size}-bp bins"
+        "samtools stats + flagstat, mosdepth: alignment metrics and coverage of"
+        " {wildcards.sample} in {params.bin_size}-bp bins"
+    # One job per sample for the three (each reads the alignments once; none is on the way
+    # to the calls, which start as soon as markdup is done).
     shell:
-        "mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
-        " --fasta {input.fasta} {params.prefix} {input.aln} > {log} 2>&1"
+        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
+        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}"
+        " && mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
+        " --fasta {input.fasta} {params.prefix} {input.aln}) 2> {log}"

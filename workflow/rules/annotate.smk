@@ -1,9 +1,14 @@
-# Consequences (bcftools csq with the GFF3) and population allele frequencies.
+# The family's contigs gathered and normalised, with consequences (bcftools csq with the GFF3)
+# and population allele frequencies: one job per family.
 
 
 rule annotate_snv:
     input:
-        vcf="calling/{family}.snv.vcf.gz",
+        bcfs=expand(
+            "calling/{caller}/{{family}}/{contig}.bcf",
+            caller=CFG["calling"]["snv_caller"],
+            contig=CONTIGS,
+        ),
         fasta=FASTA,
         fai=f"{FASTA}.fai",
         gff3=GFF3,
@@ -19,7 +24,7 @@ rule annotate_snv:
         "../envs/bcftools.yaml"
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 2 * 60 * attempt,
+        runtime=lambda wildcards, attempt: 3 * 60 * attempt,
     params:
         population=(
             f"-a {POPULATION_VCF} -c INFO/{CFG['annotation']['population_af_tag']}"
@@ -27,10 +32,16 @@ rule annotate_snv:
             else ""
         ),
     message:
-        "bcftools csq + annotate: consequences and population frequency for {wildcards.family}"
+        "bcftools concat | norm, annotate | csq: gather {wildcards.family}'s contigs, split"
+        " multi-allelics, population frequency and consequences"
     shell:
+        # annotate -a VCF needs an indexed input, not a pipe: the normalised calls go to a
+        # BCF next to the output first (removed when the job ends).
         # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
-        # annotate first: with -a VCF it needs an indexed input, not a pipe.
-        "(bcftools annotate {params.population} -Ou {input.vcf}"
+        "(bcftools concat -Ou {input.bcfs}"
+        " | bcftools norm -f {input.fasta} -m -any -Ob -o {output.vcf}.norm.bcf"
+        " && bcftools index {output.vcf}.norm.bcf"
+        " && bcftools annotate {params.population} -Ou {output.vcf}.norm.bcf"
         " | bcftools csq -f {input.fasta} -g {input.gff3} -p a -Oz -o {output.vcf}"
-        " && bcftools index -t {output.vcf}) > {log} 2>&1"
+        " && bcftools index -t {output.vcf}"
+        " && rm -f {output.vcf}.norm.bcf {output.vcf}.norm.bcf.csi) > {log} 2>&1"

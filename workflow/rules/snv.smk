@@ -8,7 +8,10 @@ rule pedigree:
         # pedigree, in params, does.
         ancient(CFG["samples"]),
     output:
-        "results/{family}/{family}.ped",
+        ped="results/{family}/{family}.ped",
+        ploidy="calling/{family}/ploidy.txt",
+        sexes="calling/{family}/sexes.txt",
+        cnv_map="calling/{family}/cnv_map.bed",
     log:
         "logs/pedigree/{family}.log",
     benchmark:
@@ -20,38 +23,18 @@ rule pedigree:
         runtime=lambda wildcards, attempt: 5 * attempt,
     params:
         members=lambda wildcards: pedigree_signature(wildcards.family),
-    message:
-        "helgenom ped: derive the PED file of family {wildcards.family} from the sample sheet"
-    shell:
-        "helgenom ped --samples {input} --family {wildcards.family} --out {output} > {log} 2>&1"
-
-
-rule ploidy:
-    input:
-        ped="results/{family}/{family}.ped",
-    output:
-        ploidy="calling/{family}/ploidy.txt",
-        sexes="calling/{family}/sexes.txt",
-        cnv_map="calling/{family}/cnv_map.bed",
-    log:
-        "logs/ploidy/{family}.log",
-    benchmark:
-        "benchmarks/ploidy/{family}.tsv"
-    conda:
-        "../envs/helgenom.yaml"
-    resources:
-        mem_mb=lambda wildcards, attempt: 500 * attempt,
-        runtime=lambda wildcards, attempt: 5 * attempt,
-    params:
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
         par=PAR_ARGS,
     message:
-        "helgenom ploidy: chrX/chrY ploidy by sex (PARs diploid) for family {wildcards.family}"
+        "helgenom ped + ploidy: family {wildcards.family}'s PED file from the sample sheet,"
+        " chrX/chrY ploidy by sex (PARs diploid)"
+    # One job for both: each takes well under a second, and a cluster job costs more than that.
     shell:
-        "helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
-        " --ped {input.ped} --out {output.ploidy} --sexes-out {output.sexes}"
-        " --cnv-map-out {output.cnv_map} > {log} 2>&1"
+        "(helgenom ped --samples {input} --family {wildcards.family} --out {output.ped}"
+        " && helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
+        " --ped {output.ped} --out {output.ploidy} --sexes-out {output.sexes}"
+        " --cnv-map-out {output.cnv_map}) > {log} 2>&1"
 
 
 rule bcftools_call:
@@ -112,31 +95,3 @@ rule freebayes_call:
         "(freebayes -f {input.fasta} -r {wildcards.contig} --min-mapping-quality"
         " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map}"
         " {input.alns} | bcftools view -Ob -o {output.bcf}) > {log} 2>&1"
-
-
-rule gather_snv:
-    input:
-        bcfs=expand(
-            "calling/{caller}/{{family}}/{contig}.bcf",
-            caller=CFG["calling"]["snv_caller"],
-            contig=CONTIGS,
-        ),
-        fasta=FASTA,
-    output:
-        vcf="calling/{family}.snv.vcf.gz",
-        index="calling/{family}.snv.vcf.gz.tbi",
-    log:
-        "logs/gather_snv/{family}.log",
-    benchmark:
-        "benchmarks/gather_snv/{family}.tsv"
-    conda:
-        "../envs/bcftools.yaml"
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
-    message:
-        "bcftools concat | norm: gather {wildcards.family}'s contigs, split multi-allelics"
-    shell:
-        "(bcftools concat -Ou {input.bcfs}"
-        " | bcftools norm -f {input.fasta} -m -any -Oz -o {output.vcf}"
-        " && bcftools index -t {output.vcf}) > {log} 2>&1"

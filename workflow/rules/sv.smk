@@ -10,7 +10,8 @@ rule delly_call:
         fasta=FASTA,
         fai=f"{FASTA}.fai",
     output:
-        bcf=temp("calling/delly/{family}.bcf"),
+        vcf="calling/delly/{family}.vcf.gz",
+        index="calling/delly/{family}.vcf.gz.tbi",
     log:
         "logs/delly_call/{family}.log",
     benchmark:
@@ -22,31 +23,14 @@ rule delly_call:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
         runtime=lambda wildcards, attempt: 24 * 60 * attempt,
     message:
-        "delly call: joint SV discovery and genotyping in family {wildcards.family}"
+        "delly call, bcftools sort: joint SV discovery and genotyping in family"
+        " {wildcards.family}, as an indexed VCF"
+    # delly writes BCF only; the sort to VCF.gz is seconds, so it runs in the same job.
     shell:
-        "delly call -g {input.fasta} -o {output.bcf} {input.alns} > {log} 2>&1"
-
-
-rule delly_vcf:
-    input:
-        "calling/delly/{family}.bcf",
-    output:
-        vcf="calling/delly/{family}.vcf.gz",
-        index="calling/delly/{family}.vcf.gz.tbi",
-    log:
-        "logs/delly_vcf/{family}.log",
-    benchmark:
-        "benchmarks/delly_vcf/{family}.tsv"
-    conda:
-        "../envs/bcftools.yaml"
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    message:
-        "bcftools sort: family {wildcards.family}'s delly SVs as an indexed VCF"
-    shell:
-        "(bcftools sort -T {output.vcf}.sort -Oz -o {output.vcf} {input}"
-        " && bcftools index -t {output.vcf}) > {log} 2>&1"
+        "(delly call -g {input.fasta} -o {output.vcf}.delly.bcf {input.alns}"
+        " && bcftools sort -T {output.vcf}.sort -Oz -o {output.vcf} {output.vcf}.delly.bcf"
+        " && bcftools index -t {output.vcf}"
+        " && rm -f {output.vcf}.delly.bcf {output.vcf}.delly.bcf.csi) > {log} 2>&1"
 
 
 rule tiddit_call:
