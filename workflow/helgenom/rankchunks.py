@@ -34,11 +34,13 @@ import io
 import multiprocessing
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+import zlib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -73,7 +75,14 @@ from helgenom.rank import (
 from helgenom.rankmodel import RankModel, load_rank_model
 from helgenom.reference import Region
 from helgenom.tsvwrite import write_tsv
-from helgenom.vcfio import Genotypes, UndeclaredInRegions, VcfHeader, concat_variants, read_header
+from helgenom.vcfio import (
+    Genotypes,
+    RecordText,
+    UndeclaredInRegions,
+    VcfHeader,
+    concat_variants,
+    read_header,
+)
 from helgenom.vcfwrite import (
     INFO_FIELDS,
     NotStreamable,
@@ -139,6 +148,9 @@ class _Task:
     sv: tuple[pd.DataFrame, Genotypes] | None  # this group's SVs (column `sv_row`: their row)
     workdir: str
     contig_order: np.ndarray  # every contig name, sorted
+    # From the .tbi: the header's end and the group's first and last virtual offsets, and
+    # its records (the index's count); None: read through `tabix`.
+    span: tuple[int, int, int, int] | None = None
 
 
 @dataclass
@@ -177,6 +189,78 @@ def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
         if len(parts) == 3 and parts[2].isdigit():
             contigs.append((parts[0], int(parts[2])))
     return contigs
+
+
+# Each contig's pseudo-bin in a .tbi (htslib writes one per contig with records): bin 37450
+# with two chunks, its first and last virtual offsets and its mapped/unmapped record counts.
+_PSEUDO_BIN = struct.pack("<Ii", 37450, 2)
+
+
+def _inflate_bgzf(data: bytes) -> bytes:
+    """A whole BGZF file's content (zlib per block: gzip.decompress is slow on many)."""
+    out, position = [], 0
+    while position < len(data):
+        if data[position:position + 4] != b"\x1f\x8b\x08\x04":
+            raise zlib.error("not BGZF")
+        size = int.from_bytes(data[position + 16:position + 18], "little") + 1
+        out.append(zlib.decompress(data[position + 18:position + size - 8], -15))
+        position += size
+    return b"".join(out)
+
+
+def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
+               ) -> dict[str, tuple[int, int]] | None:
+    """Per contig (with its record count, in the index's order), the virtual offsets of its
+    first record and past its last one, from the pseudo-bins of the .tbi; None without a
+    .tbi or when they are not found as expected.
+
+    The pseudo-bins are found by their bytes rather than by walking every bin (a whole
+    genome's .tbi holds millions): a match must carry the contig's record count and
+    offsets that follow the previous contig's. The worker checks what it read (records
+    and contigs) in any case."""
+    path = Path(f"{vcf}.tbi")
+    if not path.is_file():
+        return None
+    try:
+        data = _inflate_bgzf(path.read_bytes())
+    except (OSError, zlib.error):
+        return None
+    if data[:4] != b"TBI\x01" or len(data) < 36:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    position, previous = 36, 0
+    for name, count in contigs:
+        while True:
+            position = data.find(_PSEUDO_BIN, position)
+            if position < 0 or position + 40 > len(data):
+                return None
+            begin, end, mapped, unmapped = struct.unpack_from("<4Q", data, position + 8)
+            position += 8
+            if mapped == count and unmapped == 0 and previous <= begin < end:
+                break
+        spans[name] = (begin, end)
+        previous = end
+    return spans
+
+
+def _group_spans(vcf: Path | str, groups: list[list[str]], counts: dict[str, int]
+                 ) -> list[tuple[int, int, int, int] | None]:
+    """Per group: (the header's end, the virtual offsets of its first record and past its
+    last one, its records), from the .tbi; None where its contigs are not in the .tbi. A
+    group's contigs are neighbours in the file, so its records lie between the two offsets
+    (the reader checks that it finds as many as the index counts)."""
+    spans = _tbi_spans(vcf, list(counts.items()))
+    if not spans:
+        return [None] * len(groups)
+    header_end = min(begin for begin, _ in spans.values())
+    out: list[tuple[int, int, int, int] | None] = []
+    for group in groups:
+        if not all(c in spans for c in group):
+            out.append(None)
+            continue
+        out.append((header_end, min(spans[c][0] for c in group),
+                    max(spans[c][1] for c in group), sum(counts[c] for c in group)))
+    return out
 
 
 def _groups(contigs: list[tuple[str, int]], together: set[str]) -> list[list[str]]:
@@ -223,7 +307,11 @@ def _rank_group_here(task: _Task) -> _Group:
     clock = _Clock(f"group {task.index}")
     opts = task.opts
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
-    text = Path(task.workdir) / f"group-{task.index}.vcf"  # the records as read
+    text: Path | RecordText
+    if task.span is not None:  # the records as read, kept in memory
+        text = RecordText(task.vcf, *task.span[:3])
+    else:  # as `tabix -h` printed them
+        text = Path(task.workdir) / f"group-{task.index}.vcf"
     try:
         small = load_small_variants(task.vcf, task.header, task.samples, opts,
                                     scorers["SNV"].info_keys(), regions=task.contigs,
@@ -231,6 +319,10 @@ def _rank_group_here(task: _Task) -> _Group:
     except UndeclaredInRegions as error:
         raise _Fallback(f"undeclared contigs or tags: {error}") from error
     n_small = len(small[0])
+    if task.span is not None and (n_small != task.span[3] or not set(
+            small[0]["CHROM"].unique()) <= set(task.contigs)):
+        raise _Fallback(f"group {task.index}: {n_small} records read, the index counts "
+                        f"{task.span[3]} on its contigs")
     clock("read")
     if task.sv is not None:
         sv_table, sv_gts = task.sv
@@ -258,11 +350,13 @@ def _rank_group_here(task: _Task) -> _Group:
     try:
         part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
-                              text if text.exists() else None)
+                              text if isinstance(text, RecordText) or text.exists() else None)
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
     finally:
-        text.unlink(missing_ok=True)
+        if isinstance(text, Path):
+            text.unlink(missing_ok=True)
+        del text
     clock("vcf")
     sv_result = None
     if task.sv is not None:
@@ -432,6 +526,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
     if terms:  # its term warnings and errors once, here
         gene_phenotype_scores(terms, [])
     groups = _groups(contigs, {opts.chrx, opts.chry})
+    spans = _group_spans(vcf, groups, dict(contigs))
     contig_order = np.array(sorted(set(present)), dtype=object)
     tasks = []
     for index, group in enumerate(groups):
@@ -447,7 +542,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
                               for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")))
             sv_part = (table.reset_index(drop=True), gts)
         tasks.append(_Task(index, str(vcf), header, group, samples, family, opts, par_regions,
-                           sv_part, str(workdir), contig_order))
+                           sv_part, str(workdir), contig_order, spans[index]))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
         results = list(pool.map(_rank_group, tasks))

@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helgenom.vcfio import VcfHeader, arrow_strings, split_alleles_command
+from helgenom.vcfio import RecordText, VcfHeader, arrow_strings, split_alleles_command
 
 INFO_FIELDS = {
     "GeneticModels": "Inheritance models followed, per family (GENMOD names): FAM:MODEL|MODEL",
@@ -915,20 +915,35 @@ def vcf_header_text(vcf: Path | str, categories: list[str]) -> bytes:
     return sink.getvalue()
 
 
+class _ChunkReader:
+    """`read` gives the next chunk of `chunks` (whatever the size asked), b"" at the end."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        return next(self.chunks, b"")
+
+
 def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
                    results: dict[str, pd.DataFrame], categories: list[str], out: Path,
-                   text: Path | None = None) -> VcfPart:
-    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`,
-    what `tabix -h` printed of them), annotated as `write_vcf` annotates them
-    (`table`/`results` are those contigs' rows), as a part."""
+                   text: Path | RecordText | None = None) -> VcfPart:
+    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`:
+    what `tabix -h` printed of them, or their `RecordText`), annotated as `write_vcf`
+    annotates them (`table`/`results` are those contigs' rows), as a part."""
     ann = annotation(table, results, categories)
     rows = _Rows.of(table)
-    command = None if text is not None else ["tabix", str(vcf), *contigs]
     try:
-        with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
-            if text is not None:
-                _copy_header(source, io.BytesIO(), [])
-            layout = _merge_records(source, sink, rows, ann, 0)
+        if isinstance(text, RecordText):
+            with _bgzip(out, threads=1) as sink:
+                layout = _merge_records(_ChunkReader(text.chunks()),  # type: ignore[arg-type]
+                                        sink, rows, ann, 0)
+        else:
+            command = None if text is not None else ["tabix", str(vcf), *contigs]
+            with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
+                if text is not None:
+                    _copy_header(source, io.BytesIO(), [])
+                layout = _merge_records(source, sink, rows, ann, 0)
     except _Misaligned as error:
         raise NotStreamable(str(error)) from error
     size = out.stat().st_size
