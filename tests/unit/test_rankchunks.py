@@ -70,8 +70,13 @@ def test_groups_are_whole_contigs_in_file_order():
     contigs = [("1", 5), ("2", 4), ("3", 3), ("X", 2), ("Y", 2), ("MT", 1)]
     rankchunks.RECORDS_PER_GROUP, saved = 6, rankchunks.RECORDS_PER_GROUP
     try:
-        assert _groups(contigs, {"X", "Y"}) == [["1"], ["2"], ["3", "X", "Y"], ["MT"]]
-        assert _groups(contigs, {"1", "2"}) == [["1", "2"], ["3", "X"], ["Y", "MT"]]
+        assert _groups(contigs, {"X", "Y"}) == [["1"], ["2"], ["3"], ["X", "Y"], ["MT"]]
+        assert _groups(contigs, {"1", "2"}) == [["1", "2"], ["3"], ["X"], ["Y"], ["MT"]]
+        # Groups of RECORDS_PER_GROUP, then at most a quarter of what is left (the last
+        # groups are smaller: the workers finish together).
+        rankchunks.RECORDS_PER_GROUP = 100
+        sizes = [len(g) * 50 for g in _groups([(str(i), 50) for i in range(20)], set())]
+        assert sizes == [100] * 7 + [50] * 6
     finally:
         rankchunks.RECORDS_PER_GROUP = saved
 

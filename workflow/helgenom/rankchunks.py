@@ -264,21 +264,25 @@ def _group_spans(vcf: Path | str, groups: list[list[str]], counts: dict[str, int
 
 
 def _groups(contigs: list[tuple[str, int]], together: set[str]) -> list[list[str]]:
-    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records (smaller
-    inputs: about a quarter of the records, so that both workers have work); two neighbours
-    both in `together` (chrX, chrY) stay in one group."""
-    total = sum(count for _, count in contigs)
-    limit = min(RECORDS_PER_GROUP, max(1, -(-total // (2 * WORKERS))))
+    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records; two
+    neighbours both in `together` (chrX, chrY) stay in one group. Near the end, and for
+    small inputs, a group takes at most a quarter of the records left (not less than
+    RECORDS_PER_GROUP / 4): the last groups are smaller, so that the two workers finish at
+    about the same time (groups are handed out in order, to whichever worker is free)."""
+    left = sum(count for _, count in contigs)
+    floor = max(1, RECORDS_PER_GROUP // 4)
     groups: list[list[str]] = []
-    size = 0
+    size = limit = 0
     for name, count in contigs:
         joined = bool(groups) and name in together and groups[-1][-1] in together
         if groups and (size + count <= limit or joined or size == 0):
             groups[-1].append(name)
             size += count
         else:
+            limit = min(RECORDS_PER_GROUP, max(floor, -(-left // (2 * WORKERS))))
             groups.append([name])
             size = count
+        left -= count
     return groups
 
 
