@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import io
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -431,13 +432,18 @@ def _line_array(data: bytes, lengths: np.ndarray) -> pa.Array:
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarray,
-                      place: np.ndarray) -> None:
-    """The candidate rows in the whole genome's order (`group_of`, `place` per rank): each
-    group's part holds its rows in that order already, so the parts are merged."""
-    files = {g.index: open(g.tsv, "rb") for g in groups}  # noqa: SIM115
-    taken = {g.index: 0 for g in groups}
-    lengths = {g.index: g.line_lengths for g in groups}
+def _write_candidates(handle: BinaryIO, parts: dict[int, tuple[str, int, np.ndarray]],
+                      group_of: np.ndarray, place: np.ndarray, first_rank: int = 1) -> None:
+    """Candidate rows in the whole genome's order (`group_of`, `place` per rank, from rank
+    `first_rank` on): each group's part holds its rows in that order already, so the parts
+    are merged. `parts`: per group, its TSV part, where its first row here starts and the
+    lengths of its rows from there; `place` counts from that row."""
+    files = {}
+    for g, (path, start, _) in parts.items():
+        files[g] = open(path, "rb")  # noqa: SIM115
+        files[g].seek(start)
+    taken = {g: 0 for g in parts}
+    lengths = {g: part[2] for g, part in parts.items()}
     try:
         for start in range(0, len(group_of), CANDIDATE_ROWS_PER_STEP):
             which = group_of[start:start + CANDIDATE_ROWS_PER_STEP]
@@ -457,7 +463,8 @@ def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarr
             for g, b in base.items():
                 shift[which == g] = b
             picked = lines.take(pa.array(where + shift))
-            ranks = pc.cast(pa.array(np.arange(start + 1, start + len(which) + 1)),
+            rank = first_rank + start
+            ranks = pc.cast(pa.array(np.arange(rank, rank + len(which))),
                             pa.large_string()).cast(pa.large_binary())
             text = pc.binary_join_element_wise(ranks, picked, pa.scalar(b"\t", pa.large_binary()))
             offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
@@ -466,6 +473,62 @@ def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarr
     finally:
         for f in files.values():
             f.close()
+
+
+@dataclass
+class _TsvSlice:
+    """Ranks first_rank.. of the candidate list, written at byte `offset` of `path` (by a
+    worker process: the main process cuts the list in WORKERS slices)."""
+
+    path: str
+    offset: int
+    parts: dict[int, tuple[str, int, np.ndarray]]
+    group_of: np.ndarray
+    place: np.ndarray
+    first_rank: int
+
+
+def _write_tsv_slice(piece: _TsvSlice) -> None:
+    with open(piece.path, "r+b") as handle:
+        handle.seek(piece.offset)
+        _write_candidates(handle, piece.parts, piece.group_of, piece.place, piece.first_rank)
+
+
+def _tsv_slices(path: Path, head: int, groups: list[_Group], group_of: np.ndarray,
+                place: np.ndarray, pieces: int) -> tuple[int, list[_TsvSlice]]:
+    """The candidate list (ranks in `group_of`/`place`) behind `head` bytes of header, cut
+    in `pieces` slices of about the same bytes; and the file's size."""
+    lengths = {g.index: g.line_lengths.astype(np.int64) for g in groups}
+    starts = np.zeros(len(groups) + 1, dtype=np.int64)  # each group's first line, all parts
+    for g in groups:
+        starts[g.index + 1] = len(g.line_lengths)
+    np.cumsum(starts, out=starts)
+    every = np.concatenate([lengths[i] for i in range(len(groups))]) if groups else starts[:0]
+    line = every[starts[group_of] + place]
+    # The rank and its tab.
+    line += np.searchsorted(10 ** np.arange(1, 19, dtype=np.int64),
+                            np.arange(1, len(group_of) + 1), side="right") + 2
+    ends = head + np.cumsum(line)
+    total = int(ends[-1]) if len(ends) else head
+    cuts = [0, *np.searchsorted(ends, [head + (total - head) * k // pieces
+                                       for k in range(1, pieces)]).tolist(), len(group_of)]
+    out = []
+    for start, stop in itertools.pairwise(cuts):
+        if stop <= start:
+            continue
+        before = np.bincount(group_of[:start], minlength=len(groups))
+        here = np.bincount(group_of[start:stop], minlength=len(groups))
+        parts = {}
+        for g in groups:
+            first, count = int(before[g.index]), int(here[g.index])
+            if count:
+                parts[g.index] = (g.tsv, int(lengths[g.index][:first].sum()),
+                                  lengths[g.index][first:first + count].astype(np.int32))
+        out.append(_TsvSlice(str(path), int(ends[start - 1]) if start else head, parts,
+                             group_of[start:stop],
+                             (place[start:stop] - before[group_of[start:stop]]).astype(np.int64),
+                             start + 1))
+    return total, out
 
 
 def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions
@@ -550,7 +613,17 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
         results = list(pool.map(_rank_group, tasks))
-    clock("groups")
+        clock("groups")
+        return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results,
+                             pool, clock)
+
+
+def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Family,
+                  sv: tuple[pd.DataFrame, Genotypes] | None, scorers: dict[str, RankModel],
+                  notes: list[str], head: bytes, results: list[_Group],
+                  pool: ProcessPoolExecutor, clock: _Clock) -> int:
+    """The whole genome's outputs from the groups' (the candidate list written by the
+    pool's processes, a slice each)."""
     # Compound pairs are formed per gene symbol over the whole genome: a symbol with
     # candidates in two groups needs the single pass.
     seen: set[str] = set()
@@ -614,7 +687,12 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
                     handle.writelines(f"{line}\n".encode()
                                       for line in header_lines(Path(path)))
                 handle.write(results[0].header_line)
-                _write_candidates(handle, results, group_of, place)
+                header_bytes = handle.tell()
+            size, pieces = _tsv_slices(tmp_tsv, header_bytes, results, group_of, place,
+                                       WORKERS)
+            os.truncate(tmp_tsv, size)
+            for done in [pool.submit(_write_tsv_slice, piece) for piece in pieces]:
+                done.result()
         except BaseException:
             tmp_tsv.unlink(missing_ok=True)
             raise
