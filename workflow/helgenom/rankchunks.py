@@ -369,7 +369,7 @@ def _rank_group_here(task: _Task) -> _Group:
         sv_result.index = pd.Index(sv_rows, name="sv_row")
     # The group's candidate list, sorted, as a TSV part (no rank column).
     rows, keys, pheno = candidate_keys(task.family, table, result, opts)
-    order = np.lexsort([_sort_codes(values, up) for values, up in keys][::-1])
+    order = np.lexsort([_sort_key(values, up) for values, up in keys][::-1])
     place = np.empty(len(order), dtype=np.int64)
     place[order] = np.arange(len(order))
     cl = CandidateList(task.family, table, gts, result, opts, categories, rows[order], pheno)
@@ -407,6 +407,19 @@ def _rank_group_here(task: _Task) -> _Group:
         [v[~small_cand] for v in values], place[~small_cand],
         sv_rows[rows[~small_cand] - n_small], sv_result, paired_genes, len(table),
         _no_values(gts, "gq"), _no_values(gts, "alt_depth"))
+
+
+def _sort_key(values: object, ascending: bool) -> np.ndarray:
+    """What to lexsort by for `rank._sort_codes(values, ascending)`'s order, cheaper: numbers
+    as they are (negated if descending; NaN sorts last either way, and equal values tie, as
+    their codes do), anything else by its codes."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        if values.dtype.kind == "f":
+            values = values.astype(np.float64, copy=False)
+        else:
+            values = values.astype(np.int64)
+        return values if ascending else -values
+    return _sort_codes(values, ascending)
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -542,6 +555,25 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
     contigs = _indexed_contigs(vcf)
     if len(contigs) < 2 or sum(count for _, count in contigs) < MIN_RECORDS:
         return None
+    # The workers start (spawn, imports) while this process reads the header, the index and
+    # the SVs.
+    pool = ProcessPoolExecutor(max_workers=WORKERS,
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        for _ in range(WORKERS):
+            pool.submit(_started)
+        return _rank_with(pool, vcf, ped, prefix, opts, families, affected[0], contigs)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _started() -> None:
+    """Nothing: a worker that ran it has imported this module."""
+
+
+def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
+               opts: RankOptions, families: dict[str, Family], family: Family,
+               contigs: list[tuple[str, int]]) -> int | None:
     header = read_header(vcf)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
                         if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
@@ -556,7 +588,7 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
                                     if Path(f"{prefix}.candidates.tsv").parent.exists()
                                     else None))
     try:
-        return _rank_in_chunks(vcf, ped, prefix, opts, families, affected[0], contigs,
+        return _rank_in_chunks(pool, vcf, ped, prefix, opts, families, family, contigs,
                                header, head, workdir)
     except _Fallback:
         return None
@@ -564,8 +596,8 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
-                    families: dict[str, Family], family: Family,
+def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
+                    opts: RankOptions, families: dict[str, Family], family: Family,
                     contigs: list[tuple[str, int]], header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
     clock = _Clock("main")
@@ -610,12 +642,10 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
             sv_part = (table.reset_index(drop=True), gts)
         tasks.append(_Task(index, str(vcf), header, group, samples, family, opts, par_regions,
                            sv_part, str(workdir), contig_order, spans[index]))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
-        results = list(pool.map(_rank_group, tasks))
-        clock("groups")
-        return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results,
-                             pool, clock)
+    results = list(pool.map(_rank_group, tasks))
+    clock("groups")
+    return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results, pool,
+                         clock)
 
 
 def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Family,
@@ -652,7 +682,7 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
     place = np.concatenate([*(g.snv_place for g in results),
                             np.concatenate([g.sv_place for g in results])[sv_order]])
     ascending = _key_directions(opts)
-    order = np.lexsort([_sort_codes(values, up) for values, up in zip(keys, ascending,
+    order = np.lexsort([_sort_key(values, up) for values, up in zip(keys, ascending,
                                                                        strict=True)][::-1])
     del keys
     group_of, place = group_of[order], place[order]
