@@ -99,6 +99,9 @@ from helgenom.vcfwrite import (
 RECORDS_PER_GROUP = 200_000
 # Worker processes (each also runs its bcftools and bgzip pipelines).
 WORKERS = 2
+# Candidate rows merged at a time (each worker writing its slice of the list holds a few
+# copies of this many rows).
+TSV_ROWS_PER_STEP = 1 << 16
 # Smaller inputs (records, as the index counts them) take the single pass: starting the
 # workers costs more than they save there, and the single pass reads in two halves at once.
 MIN_RECORDS = 500_000
@@ -458,9 +461,9 @@ def _write_candidates(handle: BinaryIO, parts: dict[int, tuple[str, int, np.ndar
     taken = {g: 0 for g in parts}
     lengths = {g: part[2] for g, part in parts.items()}
     try:
-        for start in range(0, len(group_of), CANDIDATE_ROWS_PER_STEP):
-            which = group_of[start:start + CANDIDATE_ROWS_PER_STEP]
-            where = place[start:start + CANDIDATE_ROWS_PER_STEP]
+        for start in range(0, len(group_of), TSV_ROWS_PER_STEP):
+            which = group_of[start:start + TSV_ROWS_PER_STEP]
+            where = place[start:start + TSV_ROWS_PER_STEP]
             arrays, base, position = [], {}, 0
             for g in np.unique(which).tolist():
                 count = int(np.count_nonzero(which == g))
@@ -539,7 +542,7 @@ def _tsv_slices(path: Path, head: int, groups: list[_Group], group_of: np.ndarra
                                   lengths[g.index][first:first + count].astype(np.int32))
         out.append(_TsvSlice(str(path), int(ends[start - 1]) if start else head, parts,
                              group_of[start:stop],
-                             (place[start:stop] - before[group_of[start:stop]]).astype(np.int64),
+                             (place[start:stop] - before[group_of[start:stop]]).astype(np.int32),
                              start + 1))
     return total, out
 
@@ -676,8 +679,11 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
         small = [g.snv_keys[k] for g in results]
         svs = np.concatenate([g.sv_keys[k] for g in results])[sv_order]
         keys.append(np.concatenate([*small, svs]))
-    group_of = np.concatenate([*(np.full(len(g.snv_place), g.index) for g in results),
-                               np.concatenate([np.full(len(g.sv_place), g.index)
+    for g in results:  # in `keys` now
+        g.snv_keys, g.sv_keys = [], []
+    group_of = np.concatenate([*(np.full(len(g.snv_place), g.index, dtype=np.int32)
+                                 for g in results),
+                               np.concatenate([np.full(len(g.sv_place), g.index, dtype=np.int32)
                                                for g in results])[sv_order]])
     place = np.concatenate([*(g.snv_place for g in results),
                             np.concatenate([g.sv_place for g in results])[sv_order]])
@@ -690,6 +696,8 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
         mine = place[group_of == g.index]
         if not np.array_equal(mine, np.arange(len(g.line_lengths))):
             raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
+    del order, mine
+    _release_memory()
     clock("sort")
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
@@ -733,7 +741,7 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
             raise error
     tmp_tsv.replace(out_tsv)
     clock("tsv")
-    return len(order)
+    return len(group_of)
 
 
 def _key_directions(opts: RankOptions) -> list[bool]:
