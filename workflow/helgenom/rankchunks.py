@@ -358,7 +358,8 @@ def _rank_group_here(task: _Task) -> _Group:
     try:
         part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
-                              text if isinstance(text, RecordText) or text.exists() else None)
+                              text if isinstance(text, RecordText) or text.exists() else None,
+                              end_declared="END" in task.header.info)
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
     finally:
