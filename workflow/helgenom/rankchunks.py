@@ -670,8 +670,58 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
         notes.append(f"{vcf} has no FORMAT/GQ values: the gates that need it are skipped")
     if rows and all(g.no_ad for g in results):
         notes.append(f"{vcf} has no FORMAT/AD values: the gates that need it are skipped")
-    # The whole genome's candidate order: the rows' order is the small variants in file
-    # order, then the SVs in theirs (the ties' order).
+    out_tsv = Path(f"{prefix}.candidates.tsv")
+    out_tsv.parent.mkdir(parents=True, exist_ok=True)
+
+    def write_vcfs() -> None:
+        join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
+        for g in results:
+            os.unlink(g.vcf.path)
+        if opts.sv and sv is not None:
+            sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
+            sv_results = sv_results.sort_index().reset_index(drop=True)
+            write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
+                      read_header(opts.sv), categories_of(scorers))
+
+    # The VCFs are joined while the candidates are sorted and their list is merged (by the
+    # pool's processes); the list is put in place once the VCFs are.
+    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
+    with ThreadPoolExecutor(max_workers=1) as background:
+        vcfs = background.submit(write_vcfs)
+        try:
+            group_of, place = _genome_order(results, opts)
+            _release_memory()
+            clock("sort")
+            for note in notes:
+                print(f"warning: {note}", file=sys.stderr)
+            with tmp_tsv.open("wb") as handle:
+                for path in opts.qc:
+                    handle.writelines(f"{line}\n".encode()
+                                      for line in header_lines(Path(path)))
+                handle.write(results[0].header_line)
+                header_bytes = handle.tell()
+            size, pieces = _tsv_slices(tmp_tsv, header_bytes, results, group_of, place,
+                                       WORKERS)
+            os.truncate(tmp_tsv, size)
+            for done in [pool.submit(_write_tsv_slice, piece) for piece in pieces]:
+                done.result()
+        except BaseException:
+            tmp_tsv.unlink(missing_ok=True)
+            raise
+        finally:
+            error = vcfs.exception()
+        if error is not None:
+            tmp_tsv.unlink(missing_ok=True)
+            raise error
+    tmp_tsv.replace(out_tsv)
+    clock("tsv")
+    return len(group_of)
+
+
+def _genome_order(results: list[_Group], opts: RankOptions) -> tuple[np.ndarray, np.ndarray]:
+    """The whole genome's candidate order: per rank, its group and its place in the group's
+    TSV part. The rows' order (the ties' order) is the small variants in file order, then
+    the SVs in theirs."""
     sv_order = np.argsort(np.concatenate([g.sv_rows for g in results]), kind="stable") \
         if results else np.zeros(0, dtype=np.int64)
     n_keys = len(results[0].snv_keys)
@@ -697,52 +747,7 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
         mine = place[group_of == g.index]
         if not np.array_equal(mine, np.arange(len(g.line_lengths))):
             raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
-    del order, mine
-    _release_memory()
-    clock("sort")
-    for note in notes:
-        print(f"warning: {note}", file=sys.stderr)
-    out_tsv = Path(f"{prefix}.candidates.tsv")
-    out_tsv.parent.mkdir(parents=True, exist_ok=True)
-
-    def write_vcfs() -> None:
-        join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
-        for g in results:
-            os.unlink(g.vcf.path)
-        if opts.sv and sv is not None:
-            sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
-            sv_results = sv_results.sort_index().reset_index(drop=True)
-            write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
-                      read_header(opts.sv), categories_of(scorers))
-
-    # The VCFs are joined while the candidate list is merged (mostly copying and Arrow
-    # kernels, which leave the GIL); the list is put in place once the VCFs are.
-    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    with ThreadPoolExecutor(max_workers=1) as background:
-        vcfs = background.submit(write_vcfs)
-        try:
-            with tmp_tsv.open("wb") as handle:
-                for path in opts.qc:
-                    handle.writelines(f"{line}\n".encode()
-                                      for line in header_lines(Path(path)))
-                handle.write(results[0].header_line)
-                header_bytes = handle.tell()
-            size, pieces = _tsv_slices(tmp_tsv, header_bytes, results, group_of, place,
-                                       WORKERS)
-            os.truncate(tmp_tsv, size)
-            for done in [pool.submit(_write_tsv_slice, piece) for piece in pieces]:
-                done.result()
-        except BaseException:
-            tmp_tsv.unlink(missing_ok=True)
-            raise
-        finally:
-            error = vcfs.exception()
-        if error is not None:
-            tmp_tsv.unlink(missing_ok=True)
-            raise error
-    tmp_tsv.replace(out_tsv)
-    clock("tsv")
-    return len(group_of)
+    return group_of, place
 
 
 def _key_directions(opts: RankOptions) -> list[bool]:
