@@ -4,17 +4,20 @@ Every step of `helgenom rank` but the candidate list's order is local to a conti
 so compound-het pairs, never span contigs (checked, see below), models and scores are per
 record, and an SV recodes the SNVs under it on its own contig. So an indexed, bgzipped VCF
 is ranked a group of whole contigs at a time (contigs in file order, ~`RECORDS_PER_GROUP`
-records per group), each group in a worker process: read (`bcftools norm -r`), annotate,
-rank, then write the group's output records (the input's own text via `tabix`, annotated)
-as a BGZF part and its candidate rows, sorted within the group, as a TSV part. Workers send
-back only compact values: per candidate its sort keys and its place in the group's sorted
-part. The main process then
+records per group, smaller towards the end), each group in a worker process: read (the
+BGZF blocks between the group's first and last virtual offsets in the .tbi, inflated here
+and fed to `bcftools query`; `tabix` when there is no .tbi), annotate, rank, then write the
+group's output records (the input's own text, kept from the read, annotated) as a BGZF part
+and its candidate rows, sorted within the group, as a TSV part. Workers send back only
+compact values: per candidate its sort keys and its place in the group's sorted part. The
+main process then
 
 - joins the VCF parts behind the header (BGZF blocks concatenate) and puts the .tbi
-  together from the parts' index sections;
+  together from the parts' index sections (in a thread, while the next two steps run);
 - sorts all candidates by the same keys (and, on ties, the order of the rows of the whole
-  genome, as `rank` does), and writes the TSV by merging the groups' sorted parts in that
-  order, numbering the ranks;
+  genome, as `rank` does);
+- has the workers write the TSV, a slice of ranks each at its byte offset, by merging the
+  groups' sorted parts in that order and numbering the ranks;
 - writes the SV VCF (the SVs are read once, in the main process, and each goes to the group
   of its contig).
 
