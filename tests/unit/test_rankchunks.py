@@ -11,6 +11,7 @@ import pytest
 from helgenom import rankchunks
 from helgenom.rank import RankOptions, _rank, rank_to_files
 from helgenom.rankchunks import _groups, rank_in_chunks
+from helgenom.vcfio import RecordText
 from helpers import SHARED_DATA, TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]
@@ -69,8 +70,13 @@ def test_groups_are_whole_contigs_in_file_order():
     contigs = [("1", 5), ("2", 4), ("3", 3), ("X", 2), ("Y", 2), ("MT", 1)]
     rankchunks.RECORDS_PER_GROUP, saved = 6, rankchunks.RECORDS_PER_GROUP
     try:
-        assert _groups(contigs, {"X", "Y"}) == [["1"], ["2"], ["3", "X", "Y"], ["MT"]]
-        assert _groups(contigs, {"1", "2"}) == [["1", "2"], ["3", "X"], ["Y", "MT"]]
+        assert _groups(contigs, {"X", "Y"}) == [["1"], ["2"], ["3"], ["X", "Y"], ["MT"]]
+        assert _groups(contigs, {"1", "2"}) == [["1", "2"], ["3"], ["X"], ["Y"], ["MT"]]
+        # Groups of RECORDS_PER_GROUP, then at most a quarter of what is left (the last
+        # groups are smaller: the workers finish together).
+        rankchunks.RECORDS_PER_GROUP = 100
+        sizes = [len(g) * 50 for g in _groups([(str(i), 50) for i in range(20)], set())]
+        assert sizes == [100] * 7 + [50] * 6
     finally:
         rankchunks.RECORDS_PER_GROUP = saved
 
@@ -108,6 +114,28 @@ def test_small_groups_write_what_the_single_pass_writes(tmp_path, monkeypatch):
     _same_as_single_pass(tmp_path, vcf, ped, RankOptions(panel=frozenset({"G100", "G200b"})))
     _same_as_single_pass(tmp_path, vcf, ped, RankOptions(
         panel=frozenset({"G100"}), panel_mode="restrict", max_af=1.0))
+
+
+def test_group_text_read_from_the_index_is_what_tabix_prints(tmp_path, monkeypatch):
+    """Groups read their records from the BGZF blocks the .tbi points to (no `tabix`):
+    the same text, header first; without usable offsets they go through `tabix`."""
+    monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 5)
+    vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, _records(),
+                                 contigs=("chr1", "chr2", "chrX")))
+    contigs = rankchunks._indexed_contigs(vcf)
+    groups = _groups(contigs, set())
+    spans = rankchunks._group_spans(vcf, groups, dict(contigs))
+    assert len(groups) == 3 and all(span is not None for span in spans)
+    for group, span in zip(groups, spans, strict=True):
+        assert span is not None and span[3] == 5
+        text = RecordText(vcf, *span[:3])
+        printed = subprocess.run(["tabix", "-h", str(vcf), *group], capture_output=True,
+                                 check=True).stdout
+        assert text.header() + b"".join(text.chunks()) == printed
+        assert b"".join(text.chunks()) == b"".join(text.chunks())  # kept for the writer
+    ped = write_ped(tmp_path / "fam.ped", TRIO)
+    monkeypatch.setattr(rankchunks, "_tbi_spans", lambda *_: None)
+    _same_as_single_pass(tmp_path, vcf, ped, RankOptions())
 
 
 def test_svs_go_with_their_contig(tmp_path, monkeypatch):

@@ -47,6 +47,7 @@ from helgenom.reference import Region
 from helgenom.tsvwrite import write_tsv
 from helgenom.vcfio import (
     Genotypes,
+    RecordText,
     VcfHeader,
     arrow_strings,
     concat_variants,
@@ -379,7 +380,8 @@ def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | s
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
                         opts: RankOptions, model_keys: list[str],
-                        regions: list[str] | None = None, text: Path | None = None
+                        regions: list[str] | None = None,
+                        text: Path | RecordText | None = None
                         ) -> tuple[pd.DataFrame, Genotypes]:
     """The small variants (of the contigs `regions`, default all; their text kept in `text`,
     see `read_variants`) with their gene annotation."""

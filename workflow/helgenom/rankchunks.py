@@ -4,17 +4,20 @@ Every step of `helgenom rank` but the candidate list's order is local to a conti
 so compound-het pairs, never span contigs (checked, see below), models and scores are per
 record, and an SV recodes the SNVs under it on its own contig. So an indexed, bgzipped VCF
 is ranked a group of whole contigs at a time (contigs in file order, ~`RECORDS_PER_GROUP`
-records per group), each group in a worker process: read (`bcftools norm -r`), annotate,
-rank, then write the group's output records (the input's own text via `tabix`, annotated)
-as a BGZF part and its candidate rows, sorted within the group, as a TSV part. Workers send
-back only compact values: per candidate its sort keys and its place in the group's sorted
-part. The main process then
+records per group, smaller towards the end), each group in a worker process: read (the
+BGZF blocks between the group's first and last virtual offsets in the .tbi, inflated here
+and fed to `bcftools query`; `tabix` when there is no .tbi), annotate, rank, then write the
+group's output records (the input's own text, kept from the read, annotated) as a BGZF part
+and its candidate rows, sorted within the group, as a TSV part. Workers send back only
+compact values: per candidate its sort keys and its place in the group's sorted part. The
+main process then
 
 - joins the VCF parts behind the header (BGZF blocks concatenate) and puts the .tbi
-  together from the parts' index sections;
+  together from the parts' index sections (in a thread, while the next two steps run);
 - sorts all candidates by the same keys (and, on ties, the order of the rows of the whole
-  genome, as `rank` does), and writes the TSV by merging the groups' sorted parts in that
-  order, numbering the ranks;
+  genome, as `rank` does);
+- has the workers write the TSV, a slice of ranks each at its byte offset, by merging the
+  groups' sorted parts in that order and numbering the ranks;
 - writes the SV VCF (the SVs are read once, in the main process, and each goes to the group
   of its contig).
 
@@ -31,14 +34,17 @@ from __future__ import annotations
 import ctypes
 import gc
 import io
+import itertools
 import multiprocessing
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+import zlib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -73,7 +79,14 @@ from helgenom.rank import (
 from helgenom.rankmodel import RankModel, load_rank_model
 from helgenom.reference import Region
 from helgenom.tsvwrite import write_tsv
-from helgenom.vcfio import Genotypes, UndeclaredInRegions, VcfHeader, concat_variants, read_header
+from helgenom.vcfio import (
+    Genotypes,
+    RecordText,
+    UndeclaredInRegions,
+    VcfHeader,
+    concat_variants,
+    read_header,
+)
 from helgenom.vcfwrite import (
     INFO_FIELDS,
     NotStreamable,
@@ -89,6 +102,9 @@ from helgenom.vcfwrite import (
 RECORDS_PER_GROUP = 200_000
 # Worker processes (each also runs its bcftools and bgzip pipelines).
 WORKERS = 2
+# Candidate rows merged at a time (each worker writing its slice of the list holds a few
+# copies of this many rows).
+TSV_ROWS_PER_STEP = 1 << 16
 # Smaller inputs (records, as the index counts them) take the single pass: starting the
 # workers costs more than they save there, and the single pass reads in two halves at once.
 MIN_RECORDS = 500_000
@@ -139,6 +155,9 @@ class _Task:
     sv: tuple[pd.DataFrame, Genotypes] | None  # this group's SVs (column `sv_row`: their row)
     workdir: str
     contig_order: np.ndarray  # every contig name, sorted
+    # From the .tbi: the header's end and the group's first and last virtual offsets, and
+    # its records (the index's count); None: read through `tabix`.
+    span: tuple[int, int, int, int] | None = None
 
 
 @dataclass
@@ -179,22 +198,98 @@ def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
     return contigs
 
 
+# Each contig's pseudo-bin in a .tbi (htslib writes one per contig with records): bin 37450
+# with two chunks, its first and last virtual offsets and its mapped/unmapped record counts.
+_PSEUDO_BIN = struct.pack("<Ii", 37450, 2)
+
+
+def _inflate_bgzf(data: bytes) -> bytes:
+    """A whole BGZF file's content (zlib per block: gzip.decompress is slow on many)."""
+    out, position = [], 0
+    while position < len(data):
+        if data[position:position + 4] != b"\x1f\x8b\x08\x04":
+            raise zlib.error("not BGZF")
+        size = int.from_bytes(data[position + 16:position + 18], "little") + 1
+        out.append(zlib.decompress(data[position + 18:position + size - 8], -15))
+        position += size
+    return b"".join(out)
+
+
+def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
+               ) -> dict[str, tuple[int, int]] | None:
+    """Per contig (with its record count, in the index's order), the virtual offsets of its
+    first record and past its last one, from the pseudo-bins of the .tbi; None without a
+    .tbi or when they are not found as expected.
+
+    The pseudo-bins are found by their bytes rather than by walking every bin (a whole
+    genome's .tbi holds millions): a match must carry the contig's record count and
+    offsets that follow the previous contig's. The worker checks what it read (records
+    and contigs) in any case."""
+    path = Path(f"{vcf}.tbi")
+    if not path.is_file():
+        return None
+    try:
+        data = _inflate_bgzf(path.read_bytes())
+    except (OSError, zlib.error):
+        return None
+    if data[:4] != b"TBI\x01" or len(data) < 36:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    position, previous = 36, 0
+    for name, count in contigs:
+        while True:
+            position = data.find(_PSEUDO_BIN, position)
+            if position < 0 or position + 40 > len(data):
+                return None
+            begin, end, mapped, unmapped = struct.unpack_from("<4Q", data, position + 8)
+            position += 8
+            if mapped == count and unmapped == 0 and previous <= begin < end:
+                break
+        spans[name] = (begin, end)
+        previous = end
+    return spans
+
+
+def _group_spans(vcf: Path | str, groups: list[list[str]], counts: dict[str, int]
+                 ) -> list[tuple[int, int, int, int] | None]:
+    """Per group: (the header's end, the virtual offsets of its first record and past its
+    last one, its records), from the .tbi; None where its contigs are not in the .tbi. A
+    group's contigs are neighbours in the file, so its records lie between the two offsets
+    (the reader checks that it finds as many as the index counts)."""
+    spans = _tbi_spans(vcf, list(counts.items()))
+    if not spans:
+        return [None] * len(groups)
+    header_end = min(begin for begin, _ in spans.values())
+    out: list[tuple[int, int, int, int] | None] = []
+    for group in groups:
+        if not all(c in spans for c in group):
+            out.append(None)
+            continue
+        out.append((header_end, min(spans[c][0] for c in group),
+                    max(spans[c][1] for c in group), sum(counts[c] for c in group)))
+    return out
+
+
 def _groups(contigs: list[tuple[str, int]], together: set[str]) -> list[list[str]]:
-    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records (smaller
-    inputs: about a quarter of the records, so that both workers have work); two neighbours
-    both in `together` (chrX, chrY) stay in one group."""
-    total = sum(count for _, count in contigs)
-    limit = min(RECORDS_PER_GROUP, max(1, -(-total // (2 * WORKERS))))
+    """Contigs in file order, cut into groups of about RECORDS_PER_GROUP records; two
+    neighbours both in `together` (chrX, chrY) stay in one group. Near the end, and for
+    small inputs, a group takes at most a quarter of the records left (not less than
+    RECORDS_PER_GROUP / 4): the last groups are smaller, so that the two workers finish at
+    about the same time (groups are handed out in order, to whichever worker is free)."""
+    left = sum(count for _, count in contigs)
+    floor = max(1, RECORDS_PER_GROUP // 4)
     groups: list[list[str]] = []
-    size = 0
+    size = limit = 0
     for name, count in contigs:
         joined = bool(groups) and name in together and groups[-1][-1] in together
         if groups and (size + count <= limit or joined or size == 0):
             groups[-1].append(name)
             size += count
         else:
+            limit = min(RECORDS_PER_GROUP, max(floor, -(-left // (2 * WORKERS))))
             groups.append([name])
             size = count
+        left -= count
     return groups
 
 
@@ -223,7 +318,11 @@ def _rank_group_here(task: _Task) -> _Group:
     clock = _Clock(f"group {task.index}")
     opts = task.opts
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
-    text = Path(task.workdir) / f"group-{task.index}.vcf"  # the records as read
+    text: Path | RecordText
+    if task.span is not None:  # the records as read, kept in memory
+        text = RecordText(task.vcf, *task.span[:3])
+    else:  # as `tabix -h` printed them
+        text = Path(task.workdir) / f"group-{task.index}.vcf"
     try:
         small = load_small_variants(task.vcf, task.header, task.samples, opts,
                                     scorers["SNV"].info_keys(), regions=task.contigs,
@@ -231,6 +330,10 @@ def _rank_group_here(task: _Task) -> _Group:
     except UndeclaredInRegions as error:
         raise _Fallback(f"undeclared contigs or tags: {error}") from error
     n_small = len(small[0])
+    if task.span is not None and (n_small != task.span[3] or not set(
+            small[0]["CHROM"].unique()) <= set(task.contigs)):
+        raise _Fallback(f"group {task.index}: {n_small} records read, the index counts "
+                        f"{task.span[3]} on its contigs")
     clock("read")
     if task.sv is not None:
         sv_table, sv_gts = task.sv
@@ -258,11 +361,14 @@ def _rank_group_here(task: _Task) -> _Group:
     try:
         part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
-                              text if text.exists() else None)
+                              text if isinstance(text, RecordText) or text.exists() else None,
+                              end_declared="END" in task.header.info)
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
     finally:
-        text.unlink(missing_ok=True)
+        if isinstance(text, Path):
+            text.unlink(missing_ok=True)
+        del text
     clock("vcf")
     sv_result = None
     if task.sv is not None:
@@ -270,7 +376,7 @@ def _rank_group_here(task: _Task) -> _Group:
         sv_result.index = pd.Index(sv_rows, name="sv_row")
     # The group's candidate list, sorted, as a TSV part (no rank column).
     rows, keys, pheno = candidate_keys(task.family, table, result, opts)
-    order = np.lexsort([_sort_codes(values, up) for values, up in keys][::-1])
+    order = np.lexsort([_sort_key(values, up) for values, up in keys][::-1])
     place = np.empty(len(order), dtype=np.int64)
     place[order] = np.arange(len(order))
     cl = CandidateList(task.family, table, gts, result, opts, categories, rows[order], pheno)
@@ -310,6 +416,19 @@ def _rank_group_here(task: _Task) -> _Group:
         _no_values(gts, "gq"), _no_values(gts, "alt_depth"))
 
 
+def _sort_key(values: object, ascending: bool) -> np.ndarray:
+    """What to lexsort by for `rank._sort_codes(values, ascending)`'s order, cheaper: numbers
+    as they are (negated if descending; NaN sorts last either way, and equal values tie, as
+    their codes do), anything else by its codes."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        if values.dtype.kind == "f":
+            values = values.astype(np.float64, copy=False)
+        else:
+            values = values.astype(np.int64)
+        return values if ascending else -values
+    return _sort_codes(values, ascending)
+
+
 def _compact(values: np.ndarray) -> np.ndarray:
     """Integers as int32 when they fit (what the main process holds per candidate)."""
     if values.dtype.kind in "iu" and len(values) and (
@@ -333,17 +452,22 @@ def _line_array(data: bytes, lengths: np.ndarray) -> pa.Array:
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarray,
-                      place: np.ndarray) -> None:
-    """The candidate rows in the whole genome's order (`group_of`, `place` per rank): each
-    group's part holds its rows in that order already, so the parts are merged."""
-    files = {g.index: open(g.tsv, "rb") for g in groups}  # noqa: SIM115
-    taken = {g.index: 0 for g in groups}
-    lengths = {g.index: g.line_lengths for g in groups}
+def _write_candidates(handle: BinaryIO, parts: dict[int, tuple[str, int, np.ndarray]],
+                      group_of: np.ndarray, place: np.ndarray, first_rank: int = 1) -> None:
+    """Candidate rows in the whole genome's order (`group_of`, `place` per rank, from rank
+    `first_rank` on): each group's part holds its rows in that order already, so the parts
+    are merged. `parts`: per group, its TSV part, where its first row here starts and the
+    lengths of its rows from there; `place` counts from that row."""
+    files = {}
+    for g, (path, start, _) in parts.items():
+        files[g] = open(path, "rb")  # noqa: SIM115
+        files[g].seek(start)
+    taken = {g: 0 for g in parts}
+    lengths = {g: part[2] for g, part in parts.items()}
     try:
-        for start in range(0, len(group_of), CANDIDATE_ROWS_PER_STEP):
-            which = group_of[start:start + CANDIDATE_ROWS_PER_STEP]
-            where = place[start:start + CANDIDATE_ROWS_PER_STEP]
+        for start in range(0, len(group_of), TSV_ROWS_PER_STEP):
+            which = group_of[start:start + TSV_ROWS_PER_STEP]
+            where = place[start:start + TSV_ROWS_PER_STEP]
             arrays, base, position = [], {}, 0
             for g in np.unique(which).tolist():
                 count = int(np.count_nonzero(which == g))
@@ -359,7 +483,8 @@ def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarr
             for g, b in base.items():
                 shift[which == g] = b
             picked = lines.take(pa.array(where + shift))
-            ranks = pc.cast(pa.array(np.arange(start + 1, start + len(which) + 1)),
+            rank = first_rank + start
+            ranks = pc.cast(pa.array(np.arange(rank, rank + len(which))),
                             pa.large_string()).cast(pa.large_binary())
             text = pc.binary_join_element_wise(ranks, picked, pa.scalar(b"\t", pa.large_binary()))
             offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
@@ -368,6 +493,62 @@ def _write_candidates(handle: BinaryIO, groups: list[_Group], group_of: np.ndarr
     finally:
         for f in files.values():
             f.close()
+
+
+@dataclass
+class _TsvSlice:
+    """Ranks first_rank.. of the candidate list, written at byte `offset` of `path` (by a
+    worker process: the main process cuts the list in WORKERS slices)."""
+
+    path: str
+    offset: int
+    parts: dict[int, tuple[str, int, np.ndarray]]
+    group_of: np.ndarray
+    place: np.ndarray
+    first_rank: int
+
+
+def _write_tsv_slice(piece: _TsvSlice) -> None:
+    with open(piece.path, "r+b") as handle:
+        handle.seek(piece.offset)
+        _write_candidates(handle, piece.parts, piece.group_of, piece.place, piece.first_rank)
+
+
+def _tsv_slices(path: Path, head: int, groups: list[_Group], group_of: np.ndarray,
+                place: np.ndarray, pieces: int) -> tuple[int, list[_TsvSlice]]:
+    """The candidate list (ranks in `group_of`/`place`) behind `head` bytes of header, cut
+    in `pieces` slices of about the same bytes; and the file's size."""
+    lengths = {g.index: g.line_lengths.astype(np.int64) for g in groups}
+    starts = np.zeros(len(groups) + 1, dtype=np.int64)  # each group's first line, all parts
+    for g in groups:
+        starts[g.index + 1] = len(g.line_lengths)
+    np.cumsum(starts, out=starts)
+    every = np.concatenate([lengths[i] for i in range(len(groups))]) if groups else starts[:0]
+    line = every[starts[group_of] + place]
+    # The rank and its tab.
+    line += np.searchsorted(10 ** np.arange(1, 19, dtype=np.int64),
+                            np.arange(1, len(group_of) + 1), side="right") + 2
+    ends = head + np.cumsum(line)
+    total = int(ends[-1]) if len(ends) else head
+    cuts = [0, *np.searchsorted(ends, [head + (total - head) * k // pieces
+                                       for k in range(1, pieces)]).tolist(), len(group_of)]
+    out = []
+    for start, stop in itertools.pairwise(cuts):
+        if stop <= start:
+            continue
+        before = np.bincount(group_of[:start], minlength=len(groups))
+        here = np.bincount(group_of[start:stop], minlength=len(groups))
+        parts = {}
+        for g in groups:
+            first, count = int(before[g.index]), int(here[g.index])
+            if count:
+                parts[g.index] = (g.tsv, int(lengths[g.index][:first].sum()),
+                                  lengths[g.index][first:first + count].astype(np.int32))
+        out.append(_TsvSlice(str(path), int(ends[start - 1]) if start else head, parts,
+                             group_of[start:stop],
+                             (place[start:stop] - before[group_of[start:stop]]).astype(np.int32),
+                             start + 1))
+    return total, out
 
 
 def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions
@@ -381,6 +562,25 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
     contigs = _indexed_contigs(vcf)
     if len(contigs) < 2 or sum(count for _, count in contigs) < MIN_RECORDS:
         return None
+    # The workers start (spawn, imports) while this process reads the header, the index and
+    # the SVs.
+    pool = ProcessPoolExecutor(max_workers=WORKERS,
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
+        for _ in range(WORKERS):
+            pool.submit(_started)
+        return _rank_with(pool, vcf, ped, prefix, opts, families, affected[0], contigs)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _started() -> None:
+    """Nothing: a worker that ran it has imported this module."""
+
+
+def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
+               opts: RankOptions, families: dict[str, Family], family: Family,
+               contigs: list[tuple[str, int]]) -> int | None:
     header = read_header(vcf)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
                         if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
@@ -395,7 +595,7 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
                                     if Path(f"{prefix}.candidates.tsv").parent.exists()
                                     else None))
     try:
-        return _rank_in_chunks(vcf, ped, prefix, opts, families, affected[0], contigs,
+        return _rank_in_chunks(pool, vcf, ped, prefix, opts, families, family, contigs,
                                header, head, workdir)
     except _Fallback:
         return None
@@ -403,8 +603,8 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
-                    families: dict[str, Family], family: Family,
+def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
+                    opts: RankOptions, families: dict[str, Family], family: Family,
                     contigs: list[tuple[str, int]], header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
     clock = _Clock("main")
@@ -432,6 +632,7 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
     if terms:  # its term warnings and errors once, here
         gene_phenotype_scores(terms, [])
     groups = _groups(contigs, {opts.chrx, opts.chry})
+    spans = _group_spans(vcf, groups, dict(contigs))
     contig_order = np.array(sorted(set(present)), dtype=object)
     tasks = []
     for index, group in enumerate(groups):
@@ -447,11 +648,19 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
                               for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")))
             sv_part = (table.reset_index(drop=True), gts)
         tasks.append(_Task(index, str(vcf), header, group, samples, family, opts, par_regions,
-                           sv_part, str(workdir), contig_order))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(WORKERS, len(tasks)), mp_context=context) as pool:
-        results = list(pool.map(_rank_group, tasks))
+                           sv_part, str(workdir), contig_order, spans[index]))
+    results = list(pool.map(_rank_group, tasks))
     clock("groups")
+    return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results, pool,
+                         clock)
+
+
+def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Family,
+                  sv: tuple[pd.DataFrame, Genotypes] | None, scorers: dict[str, RankModel],
+                  notes: list[str], head: bytes, results: list[_Group],
+                  pool: ProcessPoolExecutor, clock: _Clock) -> int:
+    """The whole genome's outputs from the groups' (the candidate list written by the
+    pool's processes, a slice each)."""
     # Compound pairs are formed per gene symbol over the whole genome: a symbol with
     # candidates in two groups needs the single pass.
     seen: set[str] = set()
@@ -464,33 +673,6 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
         notes.append(f"{vcf} has no FORMAT/GQ values: the gates that need it are skipped")
     if rows and all(g.no_ad for g in results):
         notes.append(f"{vcf} has no FORMAT/AD values: the gates that need it are skipped")
-    # The whole genome's candidate order: the rows' order is the small variants in file
-    # order, then the SVs in theirs (the ties' order).
-    sv_order = np.argsort(np.concatenate([g.sv_rows for g in results]), kind="stable") \
-        if results else np.zeros(0, dtype=np.int64)
-    n_keys = len(results[0].snv_keys)
-    keys = []
-    for k in range(n_keys):
-        small = [g.snv_keys[k] for g in results]
-        svs = np.concatenate([g.sv_keys[k] for g in results])[sv_order]
-        keys.append(np.concatenate([*small, svs]))
-    group_of = np.concatenate([*(np.full(len(g.snv_place), g.index) for g in results),
-                               np.concatenate([np.full(len(g.sv_place), g.index)
-                                               for g in results])[sv_order]])
-    place = np.concatenate([*(g.snv_place for g in results),
-                            np.concatenate([g.sv_place for g in results])[sv_order]])
-    ascending = _key_directions(opts)
-    order = np.lexsort([_sort_codes(values, up) for values, up in zip(keys, ascending,
-                                                                       strict=True)][::-1])
-    del keys
-    group_of, place = group_of[order], place[order]
-    for g in results:  # each group's rows come in its own order
-        mine = place[group_of == g.index]
-        if not np.array_equal(mine, np.arange(len(g.line_lengths))):
-            raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
-    clock("sort")
-    for note in notes:
-        print(f"warning: {note}", file=sys.stderr)
     out_tsv = Path(f"{prefix}.candidates.tsv")
     out_tsv.parent.mkdir(parents=True, exist_ok=True)
 
@@ -504,18 +686,28 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
             write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
                       read_header(opts.sv), categories_of(scorers))
 
-    # The VCFs are joined while the candidate list is merged (mostly copying and Arrow
-    # kernels, which leave the GIL); the list is put in place once the VCFs are.
+    # The VCFs are joined while the candidates are sorted and their list is merged (by the
+    # pool's processes); the list is put in place once the VCFs are.
     tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
     with ThreadPoolExecutor(max_workers=1) as background:
         vcfs = background.submit(write_vcfs)
         try:
+            group_of, place = _genome_order(results, opts)
+            _release_memory()
+            clock("sort")
+            for note in notes:
+                print(f"warning: {note}", file=sys.stderr)
             with tmp_tsv.open("wb") as handle:
                 for path in opts.qc:
                     handle.writelines(f"{line}\n".encode()
                                       for line in header_lines(Path(path)))
                 handle.write(results[0].header_line)
-                _write_candidates(handle, results, group_of, place)
+                header_bytes = handle.tell()
+            size, pieces = _tsv_slices(tmp_tsv, header_bytes, results, group_of, place,
+                                       WORKERS)
+            os.truncate(tmp_tsv, size)
+            for done in [pool.submit(_write_tsv_slice, piece) for piece in pieces]:
+                done.result()
         except BaseException:
             tmp_tsv.unlink(missing_ok=True)
             raise
@@ -526,7 +718,39 @@ def _rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpt
             raise error
     tmp_tsv.replace(out_tsv)
     clock("tsv")
-    return len(order)
+    return len(group_of)
+
+
+def _genome_order(results: list[_Group], opts: RankOptions) -> tuple[np.ndarray, np.ndarray]:
+    """The whole genome's candidate order: per rank, its group and its place in the group's
+    TSV part. The rows' order (the ties' order) is the small variants in file order, then
+    the SVs in theirs."""
+    sv_order = np.argsort(np.concatenate([g.sv_rows for g in results]), kind="stable") \
+        if results else np.zeros(0, dtype=np.int64)
+    n_keys = len(results[0].snv_keys)
+    keys = []
+    for k in range(n_keys):
+        small = [g.snv_keys[k] for g in results]
+        svs = np.concatenate([g.sv_keys[k] for g in results])[sv_order]
+        keys.append(np.concatenate([*small, svs]))
+    for g in results:  # in `keys` now
+        g.snv_keys, g.sv_keys = [], []
+    group_of = np.concatenate([*(np.full(len(g.snv_place), g.index, dtype=np.int32)
+                                 for g in results),
+                               np.concatenate([np.full(len(g.sv_place), g.index, dtype=np.int32)
+                                               for g in results])[sv_order]])
+    place = np.concatenate([*(g.snv_place for g in results),
+                            np.concatenate([g.sv_place for g in results])[sv_order]])
+    ascending = _key_directions(opts)
+    order = np.lexsort([_sort_key(values, up) for values, up in zip(keys, ascending,
+                                                                       strict=True)][::-1])
+    del keys
+    group_of, place = group_of[order], place[order]
+    for g in results:  # each group's rows come in its own order
+        mine = place[group_of == g.index]
+        if not np.array_equal(mine, np.arange(len(g.line_lengths))):
+            raise AssertionError(f"group {g.index}: candidate order differs from the genome's")
+    return group_of, place
 
 
 def _key_directions(opts: RankOptions) -> list[bool]:

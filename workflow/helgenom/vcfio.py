@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -359,6 +360,80 @@ def _inflate(fd: int, start: int, stop: int) -> bytes:
     return zlib.decompress(os.pread(fd, stop - start, start)[18:-8], -15)
 
 
+class RecordText:
+    """The records of a bgzipped VCF between two virtual offsets (`begin`, `end`: from the
+    .tbi, the records of some contigs), behind the file's header (the bytes before virtual
+    offset `header_end`). Read without `tabix`: the BGZF blocks are inflated here, once; the
+    text is kept (in chunks of about TEXT_CHUNK bytes) for a second reading (the writer)."""
+
+    def __init__(self, path: Path | str, header_end: int, begin: int, end: int) -> None:
+        self.path, self.header_end, self.begin, self.end = str(path), header_end, begin, end
+        self._kept: list[bytes] | None = None
+
+    def _inflated(self, begin: int, end: int) -> Iterator[bytes]:
+        """The text between virtual offsets `begin` and `end`, in chunks."""
+        first, skip = begin >> 16, begin & 0xFFFF
+        last, keep = end >> 16, end & 0xFFFF
+        if (first, skip) >= (last, keep):
+            return
+        with open(self.path, "rb") as handle:
+            raw = os.pread(handle.fileno(), last - first + (1 << 16) + 1, first)
+        pieces: list[bytes] = []
+        size, position, address = 0, 0, first
+        while address < last or (address == last and keep):
+            head = raw[position:position + 18]
+            if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
+                raise ValueError(f"{self.path}: not a BGZF block at {address}")
+            block_size = int.from_bytes(head[16:18], "little") + 1
+            length = int.from_bytes(raw[position + block_size - 4:position + block_size],
+                                    "little")
+            data = zlib.decompress(raw[position + 18:position + block_size - 8], -15,
+                                   max(length, 1))
+            if address == last:
+                data = data[:keep]
+            if address == first:
+                data = data[skip:]
+            pieces.append(data)
+            size += len(data)
+            if size >= TEXT_CHUNK:
+                yield b"".join(pieces)
+                pieces, size = [], 0
+            position += block_size
+            address += block_size
+        if pieces:
+            yield b"".join(pieces)
+
+    def header(self) -> bytes:
+        return b"".join(self._inflated(0, self.header_end))
+
+    def chunks(self) -> Iterator[bytes]:
+        """The records' text (kept once it has been read to the end)."""
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept = []
+        for chunk in self._inflated(self.begin, self.end):
+            kept.append(chunk)
+            yield chunk
+        self._kept = kept
+
+    def feed(self, sink: io.BufferedIOBase) -> None:
+        """Header and records to `sink` (a pipe into bcftools), which is then closed."""
+        try:
+            sink.write(self.header())
+            for chunk in self.chunks():
+                sink.write(chunk)
+        except BrokenPipeError:
+            pass  # the pipeline stopped early: its exit status and stderr say why
+        finally:
+            with suppress(BrokenPipeError):
+                sink.close()
+
+
+# RecordText's chunks (about the block size the writer merges at a time).
+TEXT_CHUNK = 1 << 22
+
+
 def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
     """The input as two halves (see SPLIT_BYTES), each behind the header (with its fixes);
     none for BCF, small or unusual files."""
@@ -418,7 +493,7 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str], numeric_as_text: bool = False,
                  regions: list[str] | None = None, split: bool = True,
-                 text: Path | None = None) -> _Query | None:
+                 text: Path | RecordText | None = None) -> _Query | None:
     """Split alleles and query; None when records use contigs or tags the header does not
     declare (they are then added to `header.fixes`, so that the caller can run it again).
     `split=False` (with `regions`) queries the records as they are (see `read_variants`),
@@ -427,8 +502,11 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
         tmp = Path(tmp_dir)
         query = (f" | bcftools query -s {shlex.quote(','.join(samples))}"
                  f" -f {shlex.quote(fmt)} -")
-        halves = [] if regions else _halves(path, header)
-        if regions and not split and text is not None:
+        halves: list[_Half] | list[RecordText] = [] if regions else _halves(path, header)
+        if regions and not split and isinstance(text, RecordText):
+            halves = [text]
+            commands = [query.removeprefix(" | ")]
+        elif regions and not split and text is not None:
             commands = [f"tabix -h {shlex.quote(str(path))} {shlex.join(regions)}"
                         f" | tee {shlex.quote(str(text))}{query}"]
         elif regions and not split:
@@ -508,14 +586,15 @@ def read_variants(
     info_fields: list[str],
     header: VcfHeader | None = None,
     regions: list[str] | None = None,
-    text: Path | None = None,
+    text: Path | RecordText | None = None,
 ) -> tuple[pd.DataFrame, Genotypes]:
     """Variant table (CHROM POS REF ALT QUAL FILTER + requested INFO) and sample genotypes.
 
     INFO fields absent from the header become empty columns (no error); FORMAT GQ/AD absent
     become NaN (the caller warns and skips those gates). `regions`: only the records of these
     contigs (an indexed input whose header needs no fixes; see `UndeclaredInRegions`); with
-    `text`, their text (`tabix -h`) is kept there as it is read.
+    `text` a path, their text (`tabix -h`) is kept there as it is read; with `text` a
+    `RecordText` (which must hold the records of `regions`), it is what is read.
     """
     header = header or read_header(path)
     info_present = [f for f in info_fields if f in header.info]

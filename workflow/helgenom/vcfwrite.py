@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helgenom.vcfio import VcfHeader, arrow_strings, split_alleles_command
+from helgenom.vcfio import RecordText, VcfHeader, arrow_strings, split_alleles_command
 
 INFO_FIELDS = {
     "GeneticModels": "Inheritance models followed, per family (GENMOD names): FAM:MODEL|MODEL",
@@ -445,8 +445,9 @@ def _merge(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows, ann:
 
 
 def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Rows,
-                   ann: Annotation, header_bytes: int) -> _Layout:
-    """The records of `source` (past its header, if any), annotated; where each went."""
+                   ann: Annotation, header_bytes: int, find_end: bool = True) -> _Layout:
+    """The records of `source` (past its header, if any), annotated; where each went.
+    `find_end=False`: the records hold no INFO/END (not looked for)."""
     behind = _Behind(sink)
     merger = _Merger(rows, ann, behind)
     merger.layout.header_bytes = header_bytes
@@ -460,14 +461,15 @@ def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Ro
             filled += len(chunk)
             cut = buffer.rfind(b"\n", 0, filled) + 1
             if cut:
-                merger.layout.has_end_tag |= buffer.find(b"END=", 0, cut) >= 0
+                if find_end and not merger.layout.has_end_tag:
+                    merger.layout.has_end_tag = buffer.find(b"END=", 0, cut) >= 0
                 with memoryview(buffer) as view:
                     merger.block(view[:cut])
                 buffer[:filled - cut] = buffer[cut:filled]
                 filled -= cut
         if bytes(buffer[:filled]).strip():
             rest = bytes(buffer[:filled]) + b"\n"
-            merger.layout.has_end_tag |= b"END=" in rest
+            merger.layout.has_end_tag |= find_end and b"END=" in rest
             merger.block(rest)
         merger.finish()
     except BaseException:
@@ -915,20 +917,39 @@ def vcf_header_text(vcf: Path | str, categories: list[str]) -> bytes:
     return sink.getvalue()
 
 
+class _ChunkReader:
+    """`read` gives the next chunk of `chunks` (whatever the size asked), b"" at the end."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        return next(self.chunks, b"")
+
+
 def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
                    results: dict[str, pd.DataFrame], categories: list[str], out: Path,
-                   text: Path | None = None) -> VcfPart:
-    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`,
-    what `tabix -h` printed of them), annotated as `write_vcf` annotates them
-    (`table`/`results` are those contigs' rows), as a part."""
+                   text: Path | RecordText | None = None, end_declared: bool = True
+                   ) -> VcfPart:
+    """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`:
+    what `tabix -h` printed of them, or their `RecordText`), annotated as `write_vcf`
+    annotates them (`table`/`results` are those contigs' rows), as a part.
+    `end_declared=False`: the header declares no INFO/END, and the records were read by
+    bcftools without a word about undeclared keys, so none holds an END (its text is not
+    searched for one; the .tbi takes each record's end from POS and REF)."""
     ann = annotation(table, results, categories)
     rows = _Rows.of(table)
-    command = None if text is not None else ["tabix", str(vcf), *contigs]
     try:
-        with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
-            if text is not None:
-                _copy_header(source, io.BytesIO(), [])
-            layout = _merge_records(source, sink, rows, ann, 0)
+        if isinstance(text, RecordText):
+            with _bgzip(out, threads=1) as sink:
+                layout = _merge_records(_ChunkReader(text.chunks()),  # type: ignore[arg-type]
+                                        sink, rows, ann, 0, find_end=end_declared)
+        else:
+            command = None if text is not None else ["tabix", str(vcf), *contigs]
+            with _source(command, text or vcf) as source, _bgzip(out, threads=1) as sink:
+                if text is not None:
+                    _copy_header(source, io.BytesIO(), [])
+                layout = _merge_records(source, sink, rows, ann, 0, find_end=end_declared)
     except _Misaligned as error:
         raise NotStreamable(str(error)) from error
     size = out.stat().st_size
