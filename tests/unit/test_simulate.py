@@ -561,6 +561,7 @@ def test_population_vcf(sim: Path) -> None:
     keys = [(order[r[0]], int(r[1])) for r in records]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     n_indel = 0
+    indel_sizes = []  # alt length - ref length
     afs = []
     for chrom, pos_s, _, ref, alt, _, _, info in records:
         pos = int(pos_s)
@@ -571,7 +572,7 @@ def test_population_vcf(sim: Path) -> None:
             assert ref[0] == alt[0] and min(len(ref), len(alt)) == 1  # anchored
             changed = ref if len(ref) > len(alt) else alt
             assert changed[0] != changed[-1], "indel is not left-aligned"
-            assert 1 <= abs(len(ref) - len(alt)) <= 10
+            indel_sizes.append(len(alt) - len(ref))
         af = float(info.removeprefix("GNOMADAF="))
         afs.append(af)
         assert 0.001 <= af <= 0.6
@@ -581,6 +582,10 @@ def test_population_vcf(sim: Path) -> None:
         if chrom == "chr1":
             assert pos + len(ref) <= int(gap[0]) or pos > int(gap[1])
     assert 0.05 < n_indel / len(records) < 0.15
+    # insertions and deletions alike, 1-10 bp, short ones commonest (weights 1/length^1.5)
+    sizes = np.abs(indel_sizes)
+    assert min(indel_sizes) < 0 < max(indel_sizes) and sizes.max() <= 10
+    assert np.mean(sizes == 1) > 0.3 and np.mean(sizes > 1) > 0.2
     assert 0.05 < np.mean(np.array(afs) < 0.01) < 0.3
     # every planted variant is absent from the population
     sites = {(r[0], r[1]) for r in records}
