@@ -44,7 +44,6 @@ import sys
 import tempfile
 import time
 import warnings
-import zlib
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -85,6 +84,7 @@ from helgenom.vcfio import (
     UndeclaredInRegions,
     VcfHeader,
     concat_variants,
+    inflate_bgzf_blocks,
     read_header,
 )
 from helgenom.vcfwrite import (
@@ -203,18 +203,6 @@ def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
 _PSEUDO_BIN = struct.pack("<Ii", 37450, 2)
 
 
-def _inflate_bgzf(data: bytes) -> bytes:
-    """A whole BGZF file's content (zlib per block: gzip.decompress is slow on many)."""
-    out, position = [], 0
-    while position < len(data):
-        if data[position:position + 4] != b"\x1f\x8b\x08\x04":
-            raise zlib.error("not BGZF")
-        size = int.from_bytes(data[position + 16:position + 18], "little") + 1
-        out.append(zlib.decompress(data[position + 18:position + size - 8], -15))
-        position += size
-    return b"".join(out)
-
-
 def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
                ) -> dict[str, tuple[int, int]] | None:
     """Per contig (with its record count, in the index's order), the virtual offsets of its
@@ -229,8 +217,8 @@ def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
     if not path.is_file():
         return None
     try:
-        data = _inflate_bgzf(path.read_bytes())
-    except (OSError, zlib.error):
+        data = b"".join(block for _, block in inflate_bgzf_blocks(path.read_bytes()))
+    except (OSError, ValueError):
         return None
     if data[:4] != b"TBI\x01" or len(data) < 36:
         return None
