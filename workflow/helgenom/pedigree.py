@@ -177,8 +177,8 @@ def _cycles(by_id: Mapping[str, Individual]) -> list[list[str]]:
     return cycles
 
 
-def write_ped(family: Family, path: Path | str) -> None:
-    """Write a 6-column PED (peddy/PLINK style) with a '#' header line."""
+def ped_text(family: Family) -> str:
+    """The family as a 6-column PED (peddy/PLINK style) with a '#' header line."""
     sex_code = {v: k for k, v in PED_SEX.items()}
     pheno_code = {"affected": "2", "unaffected": "1", "unknown": "0"}
     rows = ["#" + "\t".join(PED_COLUMNS)] + [
@@ -186,8 +186,13 @@ def write_ped(family: Family, path: Path | str) -> None:
                    sex_code[m.sex], pheno_code[m.phenotype]))
         for m in family.members
     ]
+    return "\n".join(rows) + "\n"
+
+
+def write_ped(family: Family, path: Path | str) -> None:
+    """Write the family's PED file (`ped_text`)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    Path(path).write_text(ped_text(family), encoding="utf-8")
 
 
 def read_ped(path: Path | str) -> dict[str, Family]:

@@ -19,6 +19,7 @@ from helgenom.manifest import (
     read_probes,
     write_run_manifest,
 )
+from helgenom.pedigree import ped_text
 from helgenom.reference import calling_contigs
 from helgenom.runtime import prepare_job_environment, snakemake_command
 from helgenom.samplesheet import load_run
@@ -132,11 +133,8 @@ def unit_fastq(wildcards):
 
 
 def pedigree_signature(family):
-    """The family's PED content as text: its PED file is rebuilt when (only when) it changes."""
-    return ";".join(
-        f"{m.sample},{m.father or 0},{m.mother or 0},{m.sex},{m.phenotype}"
-        for m in RUN.families[family].members
-    )
+    """The family's PED content: its PED file is rebuilt when (only when) it changes."""
+    return ped_text(RUN.families[family])
 
 
 def family_members(family):
