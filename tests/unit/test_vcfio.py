@@ -15,7 +15,7 @@ import pytest
 from helgenom import consequence, vcfio
 from helgenom.consequence import gene_annotation, parse_bcsq
 from helgenom.errors import InputError
-from helgenom.vcfio import inflate_bgzf_blocks, read_header, read_variants
+from helgenom.vcfio import read_header, read_variants
 from helpers import SHARED_DATA, bgzip_indexed, need_tools
 
 SAMPLES = ["dad", "mum", "kid"]
@@ -291,18 +291,3 @@ def test_vectorised_bcsq_on_the_giab_trio():
     values = [None if pd.isna(v) else v for v in table["BCSQ"]]
     pd.testing.assert_frame_equal(gene_annotation(table, "BCSQ", header), expected(values))
 
-
-def test_bgzf_blocks_inflate_and_name_a_corrupt_block() -> None:
-    need_tools("bgzip")
-    text = b"".join(b"chr1\t%d\t.\tA\tC\t.\t.\t.\n" % i for i in range(20000))
-    raw = subprocess.run(["bgzip", "-c"], input=text, capture_output=True, check=True).stdout
-    blocks = list(inflate_bgzf_blocks(raw))
-    assert len(blocks) > 2 and b"".join(data for _, data in blocks) == text
-    second = blocks[1][0]
-    assert [address for address, _ in inflate_bgzf_blocks(raw, stop=second)] == [0, second]
-    bad = bytearray(raw)
-    bad[second + 30] ^= 0xFF  # inside the second block's deflate stream
-    with pytest.raises(ValueError, match=f"calls.vcf.gz: BGZF block at byte {second}"):
-        list(inflate_bgzf_blocks(bytes(bad), name="calls.vcf.gz"))
-    with pytest.raises(ValueError, match="not a BGZF block at byte 0"):
-        list(inflate_bgzf_blocks(b"plain text, not BGZF"))

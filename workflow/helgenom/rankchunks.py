@@ -56,6 +56,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helgenom.bgzf import inflate_blocks
 from helgenom.consequence import annotation_source
 from helgenom.hemizygous import hemizygous_over_deletions
 from helgenom.inheritance import chromosome_classes
@@ -84,7 +85,6 @@ from helgenom.vcfio import (
     UndeclaredInRegions,
     VcfHeader,
     concat_variants,
-    inflate_bgzf_blocks,
     read_header,
 )
 from helgenom.vcfwrite import (
@@ -217,7 +217,7 @@ def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
     if not path.is_file():
         return None
     try:
-        data = b"".join(block for _, block in inflate_bgzf_blocks(path.read_bytes()))
+        data = b"".join(block for _, block in inflate_blocks(path.read_bytes()))
     except (OSError, ValueError):
         return None
     if data[:4] != b"TBI\x01" or len(data) < 36:

@@ -16,11 +16,9 @@ import io
 import os
 import re
 import shlex
-import struct
 import subprocess
 import tempfile
 import threading
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -35,6 +33,7 @@ import pyarrow.compute as pc
 from isal import isal_zlib
 from pyarrow import csv as pa_csv
 
+from helgenom.bgzf import EOF, compress_blocks, inflate_blocks
 from helgenom.errors import InputError, Problem
 
 
@@ -299,7 +298,6 @@ def _parse_stream(stream: io.BufferedReader, columns: list[str], numeric_as_text
 # through its own `bcftools norm | bcftools query` (two cores); the halves meet at a record
 # boundary, so together they give the records in file order.
 SPLIT_BYTES = 1 << 23
-_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
 
 @dataclass
@@ -332,19 +330,6 @@ class _Half:
                 sink.close()
 
 
-def _bgzf(data: bytes) -> bytes:
-    """`data` as BGZF blocks (level 1), no end-of-file block."""
-    out = []
-    for start in range(0, len(data), 0xFF00):
-        block = data[start:start + 0xFF00]
-        deflate = zlib.compressobj(1, zlib.DEFLATED, -15)
-        packed = deflate.compress(block) + deflate.flush()
-        out += [b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00",
-                struct.pack("<H", len(packed) + 25), packed,
-                struct.pack("<II", zlib.crc32(block), len(block))]
-    return b"".join(out)
-
-
 def _bgzf_addresses(fd: int, size: int) -> list[int] | None:
     """Start of every BGZF block (plus `size`), None if the file is not plain BGZF."""
     addresses, position = [], 0
@@ -358,30 +343,7 @@ def _bgzf_addresses(fd: int, size: int) -> list[int] | None:
 
 
 def _inflate(fd: int, start: int, stop: int) -> bytes:
-    return zlib.decompress(os.pread(fd, stop - start, start)[18:-8], -15)
-
-
-def inflate_bgzf_blocks(raw: bytes, address: int = 0, stop: int | None = None,
-                        name: str = "input") -> Iterator[tuple[int, bytes]]:
-    """(file address, content) of each BGZF block of `raw`, whose first byte is the block at
-    `address` in the file, up to the block at `stop` (every block of `raw` when None); a
-    ValueError names `name` and the address of a block that is not BGZF or does not inflate. ISA-L
-    inflates ~3x faster than zlib (the same bytes out): ~6 CPU s of a whole-genome VCF."""
-    position = 0
-    while position < len(raw) and (stop is None or address <= stop):
-        head = raw[position:position + 18]
-        if len(head) < 18 or head[:4] != b"\x1f\x8b\x08\x04" or head[12:14] != b"BC":
-            raise ValueError(f"{name}: not a BGZF block at byte {address}")
-        block_size = int.from_bytes(head[16:18], "little") + 1
-        length = int.from_bytes(raw[position + block_size - 4:position + block_size], "little")
-        try:
-            data = isal_zlib.decompress(raw[position + 18:position + block_size - 8], -15,
-                                        max(length, 1))
-        except isal_zlib.error as exc:
-            raise ValueError(f"{name}: BGZF block at byte {address}: {exc}") from exc
-        yield address, data
-        position += block_size
-        address += block_size
+    return isal_zlib.decompress(os.pread(fd, stop - start, start)[18:-8], -15)
 
 
 class RecordText:
@@ -404,7 +366,7 @@ class RecordText:
             raw = os.pread(handle.fileno(), last - first + (1 << 16) + 1, first)
         pieces: list[bytes] = []
         size = 0
-        blocks = inflate_bgzf_blocks(raw, first, last if keep else last - 1, self.path)
+        blocks = inflate_blocks(raw, first, last if keep else last - 1, self.path)
         for address, data in blocks:
             if address == last:
                 data = data[:keep]
@@ -499,9 +461,9 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
             return []
         start = _inflate(fd, addresses[first], addresses[first + 1])[skip:]
         return [
-            _Half(_bgzf(text + start), str(path), addresses[first + 1], addresses[middle],
-                  _bgzf(cut[:line_end]) + _BGZF_EOF),
-            _Half(_bgzf(text + cut[line_end:]), str(path), addresses[middle + 1], size),
+            _Half(compress_blocks(text + start), str(path), addresses[first + 1], addresses[middle],
+                  compress_blocks(cut[:line_end]) + EOF),
+            _Half(compress_blocks(text + cut[line_end:]), str(path), addresses[middle + 1], size),
         ]
 
 
