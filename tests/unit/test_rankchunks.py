@@ -4,6 +4,7 @@ writes, byte for byte, or leaves the input to the single pass."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -122,9 +123,9 @@ def test_group_text_read_from_the_index_is_what_tabix_prints(tmp_path, monkeypat
     monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 5)
     vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, _records(),
                                  contigs=("chr1", "chr2", "chrX")))
-    contigs = rankchunks._indexed_contigs(vcf)
-    groups = _groups(contigs, set())
-    spans = rankchunks._group_spans(vcf, groups, dict(contigs))
+    index = rankchunks._read_index(vcf)
+    groups = _groups(index.contigs, set())
+    spans = rankchunks._group_spans(index, groups)
     assert len(groups) == 3 and all(span is not None for span in spans)
     for group, span in zip(groups, spans, strict=True):
         assert span is not None and span[3] == 5
@@ -134,8 +135,37 @@ def test_group_text_read_from_the_index_is_what_tabix_prints(tmp_path, monkeypat
         assert text.header() + b"".join(text.chunks()) == printed
         assert b"".join(text.chunks()) == b"".join(text.chunks())  # kept for the writer
     ped = write_ped(tmp_path / "fam.ped", TRIO)
-    monkeypatch.setattr(rankchunks, "_tbi_spans", lambda *_: None)
+    monkeypatch.setattr(rankchunks, "_tbi_contigs", lambda *_: None)  # bcftools index -s
     _same_as_single_pass(tmp_path, vcf, ped, RankOptions())
+
+
+def test_the_tbi_read_here_says_what_bcftools_says(tmp_path, monkeypatch):
+    """Contigs and their record counts from the .tbi (one pass over its bins) equal
+    `bcftools index -s` (a declared contig without records is left out); spans follow the
+    file order. A .tbi that does not read as expected leaves it to bcftools."""
+    need_tools("bgzip", "tabix", "bcftools")
+    records = [r for r in _records() if r["chrom"] != "chr2"]
+    records += [{**records[0], "chrom": "chr3", "pos": p} for p in range(100, 20_000, 7)]
+    vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, records,
+                                 contigs=("chr1", "chr2", "chr3", "chrX")))
+    printed = subprocess.run(["bcftools", "index", "-s", str(vcf)], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    expected = [(line.split("\t")[0], int(line.split("\t")[2])) for line in printed]
+    assert [name for name, _ in expected] == ["chr1", "chrX", "chr3"]  # file order
+    index = rankchunks._read_index(vcf)
+    assert index.contigs == expected and index.spans is not None
+    spans = [index.spans[name] for name, _ in expected]
+    assert all(a[1] <= b[0] < b[1] for a, b in itertools.pairwise(spans))
+    with monkeypatch.context() as patch:  # bcftools' answer, without spans
+        patch.setattr(rankchunks, "_tbi_contigs", lambda *_: None)
+        assert rankchunks._read_index(vcf) == rankchunks._Index(expected, None)
+    tbi = Path(f"{vcf}.tbi")
+    whole = tbi.read_bytes()
+    tbi.write_bytes(whole[:len(whole) // 2])  # cut inside a BGZF block: htslib fails too
+    assert rankchunks._tbi_contigs(tbi) is None
+    assert rankchunks._read_index(vcf).contigs == []  # the single pass reads it
+    tbi.unlink()
+    assert rankchunks._read_index(vcf).contigs == []
 
 
 def test_svs_go_with_their_contig(tmp_path, monkeypatch):

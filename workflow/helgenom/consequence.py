@@ -319,11 +319,18 @@ _IMPACT_BY_RANK = pa.array([IMPACT_OF[term] for term in SEVERITY_ORDER] + ["MODI
 _STR_DTYPE = pd.array([], dtype="str").dtype
 
 
-def _str_array(values: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+def str_array(values: pa.Array | pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
     """Arrow strings as the array `pd.array(list, dtype="str")` would make."""
     if hasattr(_STR_DTYPE, "__from_arrow__"):
         return _STR_DTYPE.__from_arrow__(values)
     return pd.array(values.to_numpy(zero_copy_only=False), dtype="str")
+
+
+def text_column(choices: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """`choices[code]` per code, as a pandas "str" array made in Arrow: a DataFrame column
+    from a numpy array of Python or numpy strings is converted string by string."""
+    return str_array(pa.array(choices, pa.large_string()).take(
+        pa.array(np.asarray(codes, dtype=np.int64))))
 
 
 def _first_per_group(group: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -473,13 +480,13 @@ def _bcsq_annotation(values: pa.ChunkedArray, index: pd.Index) -> pd.DataFrame:
         parts = list(pool.map(work, spans)) or [_bcsq_rows(pa.array([], pa.large_string()),
                                                            gene_sets)]
     out = pd.DataFrame(index=index)
-    out["consequence"] = _str_array(pa.chunked_array([p.consequence for p in parts]))
-    out["gene"] = _str_array(pa.chunked_array([p.gene for p in parts]))
+    out["consequence"] = str_array(pa.chunked_array([p.consequence for p in parts]))
+    out["gene"] = str_array(pa.chunked_array([p.gene for p in parts]))
     out["genes"] = np.concatenate([p.genes for p in parts])
-    out["protein_change"] = _str_array(pa.chunked_array([p.protein for p in parts]))
+    out["protein_change"] = str_array(pa.chunked_array([p.protein for p in parts]))
     severity = np.concatenate([p.severity for p in parts]).astype(np.int64)
     out["severity"] = severity
-    out["impact"] = _str_array(_IMPACT_BY_RANK.take(pa.array(severity)))
+    out["impact"] = str_array(_IMPACT_BY_RANK.take(pa.array(severity)))
     return out
 
 

@@ -24,6 +24,8 @@ from helgenom.consequence import (
     gene_annotation,
     impact,
     severity,
+    str_array,
+    text_column,
 )
 from helgenom.errors import InputError, Problem
 from helgenom.genes import read_gene_models, sv_gene_effects
@@ -96,21 +98,21 @@ def variant_id(table: pd.DataFrame) -> pd.Series:
 
 
 def genotype_strings(gts: Genotypes, sample: str, rows: np.ndarray | None = None
-                     ) -> np.ndarray:
+                     ) -> pd.api.extensions.ExtensionArray:
     """'0/1', '1' (haploid), './.' ... of `sample` at `rows` (default: every row)."""
     gt, ploidy = gts.gt[sample], gts.ploidy[sample]
     if rows is not None:
         gt, ploidy = gt[rows], ploidy[rows]
-    texts = np.array(["./.", "0/0", "0/1", "1/1", ".", "0", "1", "1"], dtype=object)
-    return texts[gt.astype(np.int64) + 1 + 4 * (ploidy == 1)]
+    return text_column(["./.", "0/0", "0/1", "1/1", ".", "0", "1", "1"],
+                       gt.astype(np.int64) + 1 + 4 * (ploidy == 1))
 
 
-def _join_models(matrix: np.ndarray) -> np.ndarray:
+def _join_models(matrix: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Row-wise '|'.join of the model names set in a (rows x models) boolean matrix."""
     bits = matrix.astype(np.int64) @ (1 << np.arange(matrix.shape[1], dtype=np.int64))
-    names = {code: "|".join(m for i, m in enumerate(MODELS) if code >> i & 1)
-             for code in np.unique(bits)}
-    return np.array([names[b] for b in bits], dtype=object) if len(bits) else bits.astype(object)
+    found, which = np.unique(bits, return_inverse=True)
+    return text_column(["|".join(m for i, m in enumerate(MODELS) if code >> i & 1)
+                        for code in found.tolist()], which.reshape(-1))
 
 
 MAX_LISTED_PARTNERS = 20
@@ -125,16 +127,14 @@ def _score_texts(scores: np.ndarray) -> pa.Array:
 
 
 def partner_texts(pairs: CompoundPairs, table: pd.DataFrame, scores: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  ) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
     """Per row: its distinct partners, best score first (then in row order), at most
     MAX_LISTED_PARTNERS (a gene with hundreds of rare variants would otherwise print them all
     on every record), as 'ID>score' joined by ',' (candidate list) and by '|' (VCF
     Compounds); '' for rows without partners."""
     n = len(scores)
-    partners = np.full(n, "", dtype=object)
-    compounds = np.full(n, "", dtype=object)
     if not len(pairs.row):
-        return partners, compounds
+        return text_column([""], np.zeros(n)), text_column([""], np.zeros(n))
     key = np.unique(pairs.row.astype(np.int64) * n + pairs.mate)
     row, mate = key // n, key % n
     order = np.lexsort((mate, -scores[mate], row))
@@ -153,9 +153,13 @@ def partner_texts(pairs: CompoundPairs, table: pd.DataFrame, scores: np.ndarray
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     lists = pa.LargeListArray.from_arrays(pa.array(np.r_[first, len(row)], pa.int64()), text)
-    for target, sep in ((partners, ","), (compounds, "|")):
-        joined = pc.binary_join(lists, pa.scalar(sep, pa.large_string()))
-        target[row[first]] = joined.to_numpy(zero_copy_only=False)
+    # Rows without partners take the empty string after the joined lists.
+    index = np.full(n, len(first), dtype=np.int64)
+    index[row[first]] = np.arange(len(first))
+    partners, compounds = (
+        str_array(pa.concat_arrays([pc.binary_join(lists, pa.scalar(sep, pa.large_string())),
+                                     pa.array([""], pa.large_string())]).take(pa.array(index)))
+        for sep in (",", "|"))
     return partners, compounds
 
 
@@ -206,17 +210,20 @@ def rank_family_pairing(family: Family, table: pd.DataFrame, gts: Genotypes,
     gates = gate_failures(members, gts, opts.gates)
     af = table["af"]
     rare = (af.isna() | (af <= opts.max_af)).to_numpy()
-    in_gene = table["genes"].map(len).to_numpy() > 0
-    candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & (gates == "") & in_gene)
+    in_gene = np.fromiter(map(len, table["genes"].to_numpy()), dtype=np.int64,
+                          count=len(table)) > 0
+    passing = gates == ""
+    candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & passing & in_gene)
     pairs = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
     models["AR_comp"][pairs.inherited] = True
     models["AR_comp_dn"][pairs.de_novo] = True
     matrix = np.column_stack([models[m] for m in MODELS])
     out = pd.DataFrame(index=table.index)
     out["models"] = _join_models(matrix)
-    out["gates"] = gates
+    out["gates"] = str_array(pa.array(gates, pa.large_string()))
     filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
-    out["quality"] = np.where(gates != "", "GATE_FAIL", np.where(filtered, "FILTERED", "PASS"))
+    out["quality"] = text_column(["GATE_FAIL", "FILTERED", "PASS"],
+                                 np.where(~passing, 0, np.where(filtered, 1, 2)))
     out = out.join(score_rows(table, out, scorers))
     out["partners"], out["compounds_info"] = partner_texts(
         pairs, table, out["score"].to_numpy(dtype=np.float64))
@@ -396,7 +403,7 @@ def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
     del genes
     table["END"] = table["POS"] + table["REF"].str.len() - 1
     same_length = table["REF"].str.len() == table["ALT"].str.len()
-    table["kind"] = np.where(same_length, "SNV", "INDEL")
+    table["kind"] = text_column(["INDEL", "SNV"], same_length.to_numpy(dtype=np.int64))
     return table, gts
 
 

@@ -108,6 +108,9 @@ TSV_ROWS_PER_STEP = 1 << 16
 # Smaller inputs (records, as the index counts them) take the single pass: starting the
 # workers costs more than they save there, and the single pass reads in two halves at once.
 MIN_RECORDS = 500_000
+# The workers start before the index is read when the input's compressed bytes could hold
+# MIN_RECORDS records at this many bytes each (a trio's VCF.gz takes ~90 bytes a record).
+MIN_BYTES_PER_RECORD = 20
 
 
 # HELGENOM_RANK_TRACE=1: each step's wall and CPU seconds (this process; its finished
@@ -181,70 +184,92 @@ class _Group:
     no_ad: bool
 
 
-def _indexed_contigs(vcf: Path | str) -> list[tuple[str, int]]:
-    """(contig, records) of an indexed (.tbi, or .csi) file, in the index's order: that of
-    the file (the index of bgzipped VCF text numbers contigs as it meets them)."""
+@dataclass
+class _Index:
+    """What the index says of an indexed input: (contig, records) in the index's order,
+    which is the file's (the index of bgzipped VCF text numbers contigs as it meets them);
+    from a .tbi also each contig's virtual offsets of its first record and past its last."""
+
+    contigs: list[tuple[str, int]]
+    spans: dict[str, tuple[int, int]] | None = None
+
+
+def _read_index(vcf: Path | str) -> _Index:
+    """The input's index: its .tbi read here (one pass over the bins); `bcftools index -s`
+    for a .csi or a .tbi that does not read as expected; no contigs when there is neither."""
+    read = _tbi_contigs(Path(f"{vcf}.tbi"))
+    if read is not None:
+        return read
     if not any(Path(f"{vcf}.{ext}").is_file() for ext in ("tbi", "csi")):
-        return []
+        return _Index([])
     proc = subprocess.run(["bcftools", "index", "-s", str(vcf)], capture_output=True,
                           text=True, check=False)
     if proc.returncode != 0:
-        return []
+        return _Index([])
     contigs = []
     for line in proc.stdout.splitlines():
         parts = line.split("\t")
         if len(parts) == 3 and parts[2].isdigit():
             contigs.append((parts[0], int(parts[2])))
-    return contigs
+    return _Index(contigs)
 
 
 # Each contig's pseudo-bin in a .tbi (htslib writes one per contig with records): bin 37450
 # with two chunks, its first and last virtual offsets and its mapped/unmapped record counts.
-_PSEUDO_BIN = struct.pack("<Ii", 37450, 2)
+_PSEUDO_BIN = 37450
 
 
-def _tbi_spans(vcf: Path | str, contigs: list[tuple[str, int]]
-               ) -> dict[str, tuple[int, int]] | None:
-    """Per contig (with its record count, in the index's order), the virtual offsets of its
-    first record and past its last one, from the pseudo-bins of the .tbi; None without a
-    .tbi or when they are not found as expected.
-
-    The pseudo-bins are found by their bytes rather than by walking every bin (a whole
-    genome's .tbi holds millions): a match must carry the contig's record count and
-    offsets that follow the previous contig's. The worker checks what it read (records
-    and contigs) in any case."""
-    path = Path(f"{vcf}.tbi")
+def _tbi_contigs(path: Path) -> _Index | None:
+    """The contigs with records, their counts and spans, from the .tbi at `path` (as htslib
+    writes it: header, names, then per contig its bins, the pseudo-bin among them, and its
+    linear index); None without a .tbi, or when it does not read so."""
     if not path.is_file():
         return None
     try:
-        data = b"".join(block for _, block in inflate_blocks(path.read_bytes()))
-    except (OSError, ValueError):
+        data = b"".join(block for _, block in inflate_blocks(path.read_bytes(), name=str(path)))
+        if data[:4] != b"TBI\x01":
+            return None
+        n_ref, l_nm = struct.unpack_from("<i", data, 4)[0], struct.unpack_from("<i", data, 32)[0]
+        names = data[36:36 + l_nm].split(b"\0")
+        if n_ref < 0 or len(names) < n_ref:
+            return None
+        position, unpack = 36 + l_nm, struct.unpack_from
+        contigs, spans = [], {}
+        for ref in range(n_ref):
+            (n_bin,) = unpack("<i", data, position)
+            position += 4
+            pseudo = None
+            for _ in range(n_bin):
+                bin_id, n_chunk = unpack("<Ii", data, position)
+                if bin_id == _PSEUDO_BIN and n_chunk == 2:
+                    pseudo = unpack("<4Q", data, position + 8)
+                position += 8 + 16 * n_chunk
+            (n_intv,) = unpack("<i", data, position)
+            position += 4 + 8 * n_intv
+            if n_bin and pseudo is None:
+                return None  # records without htslib's count of them
+            if pseudo is not None and pseudo[2]:
+                name = names[ref].decode()
+                contigs.append((name, pseudo[2]))
+                spans[name] = (pseudo[0], pseudo[1])
+        if position > len(data):
+            return None
+    except (OSError, ValueError, struct.error, UnicodeDecodeError):
         return None
-    if data[:4] != b"TBI\x01" or len(data) < 36:
-        return None
-    spans: dict[str, tuple[int, int]] = {}
-    position, previous = 36, 0
-    for name, count in contigs:
-        while True:
-            position = data.find(_PSEUDO_BIN, position)
-            if position < 0 or position + 40 > len(data):
-                return None
-            begin, end, mapped, unmapped = struct.unpack_from("<4Q", data, position + 8)
-            position += 8
-            if mapped == count and unmapped == 0 and previous <= begin < end:
-                break
-        spans[name] = (begin, end)
-        previous = end
-    return spans
+    ends = [spans[name] for name, _ in contigs]
+    if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ends)) or any(
+            begin >= end for begin, end in ends):
+        return None  # contigs not one after the other in the file
+    return _Index(contigs, spans)
 
 
-def _group_spans(vcf: Path | str, groups: list[list[str]], counts: dict[str, int]
+def _group_spans(index: _Index, groups: list[list[str]]
                  ) -> list[tuple[int, int, int, int] | None]:
     """Per group: (the header's end, the virtual offsets of its first record and past its
     last one, its records), from the .tbi; None where its contigs are not in the .tbi. A
     group's contigs are neighbours in the file, so its records lie between the two offsets
     (the reader checks that it finds as many as the index counts)."""
-    spans = _tbi_spans(vcf, list(counts.items()))
+    spans, counts = index.spans, dict(index.contigs)
     if not spans:
         return [None] * len(groups)
     header_end = min(begin for begin, _ in spans.values())
@@ -294,11 +319,15 @@ def _no_values(gts: Genotypes, name: str) -> bool:
 
 
 def _rank_group(task: _Task) -> _Group:
-    """Rank one group of contigs and write its parts (in a worker process)."""
+    """Rank one group of contigs and write its parts (in a worker process). The cycle
+    collector waits until the group is done: its passes over the group's millions of
+    objects cost ~2% of the CPU time, and the group's garbage goes at its end anyway."""
+    gc.disable()
     try:
         return _rank_group_here(task)
     finally:
         _release_memory()
+        gc.enable()
 
 
 def _rank_group_here(task: _Task) -> _Group:
@@ -547,19 +576,27 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
     affected = [fam for fam in families.values() if fam.affected]
     if len(affected) != 1 or WORKERS < 2:
         return None
-    contigs = _indexed_contigs(vcf)
-    if len(contigs) < 2 or sum(count for _, count in contigs) < MIN_RECORDS:
-        return None
-    # The workers start (spawn, imports) while this process reads the header, the index and
-    # the SVs.
+    # The workers start (spawn, imports) while this process reads the index, the header and
+    # the SVs; first the index, if the input is not large enough to be worth them.
+    early = Path(vcf).stat().st_size >= MIN_RECORDS * MIN_BYTES_PER_RECORD
+    pool = _start_workers() if early else None
+    try:
+        index = _read_index(vcf)
+        if len(index.contigs) < 2 or sum(count for _, count in index.contigs) < MIN_RECORDS:
+            return None
+        pool = pool or _start_workers()
+        return _rank_with(pool, vcf, ped, prefix, opts, families, affected[0], index)
+    finally:
+        if pool is not None:  # idle workers still importing are not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_workers() -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(max_workers=WORKERS,
                                mp_context=multiprocessing.get_context("spawn"))
-    try:
-        for _ in range(WORKERS):
-            pool.submit(_started)
-        return _rank_with(pool, vcf, ped, prefix, opts, families, affected[0], contigs)
-    finally:
-        pool.shutdown(cancel_futures=True)
+    for _ in range(WORKERS):
+        pool.submit(_started)
+    return pool
 
 
 def _started() -> None:
@@ -568,7 +605,7 @@ def _started() -> None:
 
 def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
                opts: RankOptions, families: dict[str, Family], family: Family,
-               contigs: list[tuple[str, int]]) -> int | None:
+               index: _Index) -> int | None:
     header = read_header(vcf)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
                         if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
@@ -583,7 +620,7 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
                                     if Path(f"{prefix}.candidates.tsv").parent.exists()
                                     else None))
     try:
-        return _rank_in_chunks(pool, vcf, ped, prefix, opts, families, family, contigs,
+        return _rank_in_chunks(pool, vcf, ped, prefix, opts, families, family, index,
                                header, head, workdir)
     except _Fallback:
         return None
@@ -593,7 +630,7 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
 
 def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
                     opts: RankOptions, families: dict[str, Family], family: Family,
-                    contigs: list[tuple[str, int]], header: VcfHeader, head: bytes,
+                    index: _Index, header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
     clock = _Clock("main")
     notes = _check_samples(families, header, vcf, ped)
@@ -610,7 +647,7 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
     if opts.sv:
         sv = load_structural_variants(opts.sv, samples, opts, scorers["SV"].info_keys())
         sv = (sv[0].reset_index(drop=True), sv[1])
-    names = [name for name, _ in contigs]
+    names = [name for name, _ in index.contigs]
     present = [*header.contigs, *names, *(sv[0]["CHROM"].unique() if sv else [])]
     opts = replace(opts)
     opts.chrx, opts.chry = match_contig(opts.chrx, present), match_contig(opts.chry, present)
@@ -619,15 +656,15 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
     terms = opts.hpo.get(family.id, [])
     if terms:  # its term warnings and errors once, here
         gene_phenotype_scores(terms, [])
-    groups = _groups(contigs, {opts.chrx, opts.chry})
-    spans = _group_spans(vcf, groups, dict(contigs))
+    groups = _groups(index.contigs, {opts.chrx, opts.chry})
+    spans = _group_spans(index, groups)
     contig_order = np.array(sorted(set(present)), dtype=object)
     tasks = []
-    for index, group in enumerate(groups):
+    for number, group in enumerate(groups):
         sv_part = None
         if sv is not None:
             chosen = sv[0]["CHROM"].isin(group).to_numpy()
-            if index == len(groups) - 1:  # SVs on contigs without small variants
+            if number == len(groups) - 1:  # SVs on contigs without small variants
                 chosen = chosen | ~sv[0]["CHROM"].isin(names).to_numpy()
             rows = np.flatnonzero(chosen)
             table = sv[0].iloc[rows].copy()
@@ -635,8 +672,8 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
             gts = Genotypes(*({s: v[rows] for s, v in getattr(sv[1], name).items()}
                               for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")))
             sv_part = (table.reset_index(drop=True), gts)
-        tasks.append(_Task(index, str(vcf), header, group, samples, family, opts, par_regions,
-                           sv_part, str(workdir), contig_order, spans[index]))
+        tasks.append(_Task(number, str(vcf), header, group, samples, family, opts,
+                           par_regions, sv_part, str(workdir), contig_order, spans[number]))
     results = list(pool.map(_rank_group, tasks))
     clock("groups")
     return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results, pool,
