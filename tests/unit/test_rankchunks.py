@@ -8,6 +8,7 @@ import itertools
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helgenom import rankchunks
 from helgenom.rank import RankOptions, _rank, rank_to_files
@@ -238,3 +239,55 @@ def test_giab_trio_with_panel_and_hpo(tmp_path, monkeypatch):
     _same_as_single_pass(tmp_path, GIAB / "ashk-trio.vcf.gz", ped, RankOptions(
         panel=frozenset({"NPHP4", "H6PD", "TTN"}), hpo={"ash": ["HP:0001250", "HP:0001263"]},
         chrx="2", par=["2:1-5000000"]))
+
+
+def _runs_input(rng, groups: int = 6, per_group: int = 400):
+    """Candidates as the workers send them: per group a few contigs (codes ascending in
+    file order, positions ascending within each), keys in row order, and each candidate's
+    place in its group's sorted list."""
+    keys, group_of, place = [[] for _ in range(5)], [], []
+    contig = 0
+    for g in range(groups):
+        n = per_group + int(rng.integers(0, 50))
+        contigs = np.sort(rng.integers(contig, contig + 3, n))
+        contig = int(contigs[-1]) + 1
+        position = np.zeros(n, dtype=np.int64)
+        for c in np.unique(contigs):
+            mine = contigs == c
+            position[mine] = np.sort(rng.integers(1, 10_000, int(mine.sum())))
+        values = [np.round(rng.choice([0.0, 0.25, 0.5, rng.random()], n), 4),
+                  rng.integers(-5, 20, n).astype(np.float64), rng.integers(0, 4, n),
+                  contigs.astype(np.int32), position]
+        order = np.lexsort([rankchunks._sort_key(v, up) for v, up in
+                            zip(values, [False, False, True, True, True], strict=True)][::-1])
+        where = np.empty(n, dtype=np.int64)
+        where[order] = np.arange(n)
+        for k in range(5):
+            keys[k].append(values[k])
+        group_of.append(np.full(n, g, dtype=np.int32))
+        place.append(where.astype(np.int32))
+    return [np.concatenate(k) for k in keys], np.concatenate(group_of), np.concatenate(place)
+
+
+def test_merged_runs_give_the_lexsort_order():
+    """The genome's order from the groups' sorted runs (one packed key) is lexsort's, ties
+    (same scores, contig and position) in row order; inputs it cannot pack exactly are left
+    to lexsort."""
+    rng = np.random.default_rng(7)
+    directions = [False, False, True, True, True]
+    for _ in range(5):
+        keys, group_of, place = _runs_input(rng)
+        expected = np.lexsort([rankchunks._sort_key(v, up) for v, up in
+                               zip(keys, directions, strict=True)][::-1])
+        assert np.array_equal(rankchunks._merged_runs(keys, directions, group_of, place),
+                              expected)
+    keys, group_of, place = _runs_input(rng)
+    fractional = [keys[0], keys[1] + 0.5, *keys[2:]]
+    five_decimals = [keys[0] + 1e-5, *keys[1:]]
+    missing = [keys[0], np.where(keys[1] > 3, np.nan, keys[1]), *keys[2:]]
+    descending = [*keys[:4], keys[4][::-1].copy()]
+    back_again = [*keys[:3], np.r_[keys[3][1:], keys[3][:1]], keys[4]]
+    wide = [keys[0], keys[1] * 2.0 ** 40, *keys[2:]]
+    for bad in (fractional, five_decimals, missing, descending, back_again, wide):
+        assert rankchunks._merged_runs(bad, directions, group_of, place) is None
+    assert rankchunks._merged_runs(keys, [False, *directions], group_of, place) is None
