@@ -41,6 +41,10 @@ def test_writer_output_is_bgzf_that_htslib_reads(tmp_path: Path) -> None:
     assert sink.addresses == [address for address, _ in blocks]
     assert sink.starts == [bgzf.BLOCK * k for k in range(len(blocks))]
     assert sink.address == len(raw) and sink.written == len(TEXT)
+    assert sink.end == len(raw) - len(bgzf.EOF)  # where the end-of-file block starts
+    addresses, starts = sink.layout()
+    assert addresses.tolist() == [*sink.addresses, sink.end]
+    assert starts.tolist() == [*sink.starts, len(TEXT)]
     # Sorted VCF text: tabix indexes the file (it reads the blocks' sizes and offsets).
     vcf = tmp_path / "index.vcf.gz"
     header = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"

@@ -5,7 +5,7 @@ size in a `BC` extra field, and an empty member at the end (the end-of-file bloc
 here instead of piping into `bgzip` saves the pipe and most of the compression time: ISA-L's
 level 1 deflates VCF text ~2.4x faster than libdeflate's level 1 (bgzip -l 1), for files ~6%
 larger, and it releases the GIL, so a writer thread compresses while Python makes the next
-text. The writer also knows where each block went (no reading back for the .tbi).
+text. The writer also knows where each block went (for the .tbi, no reading back).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import numpy as np
 from isal import isal_zlib
 
 EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -44,7 +45,8 @@ def compress_blocks(data: bytes | memoryview, level: int = LEVEL) -> bytes:
 class BgzfWriter:
     """A binary file-like sink writing BGZF to `handle` (an open binary file it does not
     close); `close()` flushes and adds the end-of-file block (unless `eof=False`).
-    `addresses`/`starts`: each written block's file address and uncompressed start."""
+    `addresses`/`starts`: each written block's file address and uncompressed start; `end`,
+    once closed: the address past the last of them (where the end-of-file block starts)."""
 
     def __init__(self, handle: BinaryIO, level: int = LEVEL, eof: bool = True) -> None:
         self.handle, self.level, self.eof = handle, level, eof
@@ -53,6 +55,7 @@ class BgzfWriter:
         self.starts: list[int] = []
         self.address = 0
         self.written = 0  # uncompressed bytes in finished blocks
+        self.end = 0
         self.closed = False
 
     def write(self, data: bytes | memoryview) -> int:
@@ -93,11 +96,20 @@ class BgzfWriter:
         if self.closed:
             return
         self.flush()
+        self.end = self.address
         if self.eof:
             self.handle.write(EOF)
             self.address += len(EOF)
         self.handle.flush()
         self.closed = True
+
+
+    def layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Once closed: the blocks' file addresses and uncompressed starts, and after them
+        `end` and the uncompressed size (a block's end is the next block's start, as
+        htslib's bgzf_tell reports a position there)."""
+        return (np.array([*self.addresses, self.end], dtype=np.int64),
+                np.array([*self.starts, self.written], dtype=np.int64))
 
 
 def inflate_blocks(raw: bytes, address: int = 0, stop: int | None = None,

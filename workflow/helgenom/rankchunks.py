@@ -90,6 +90,7 @@ from helgenom.vcfio import (
 )
 from helgenom.vcfwrite import (
     INFO_FIELDS,
+    TBI_PSEUDO_BIN,
     NotStreamable,
     VcfPart,
     join_vcf_parts,
@@ -215,11 +216,6 @@ def _read_index(vcf: Path | str) -> _Index:
     return _Index(contigs)
 
 
-# Each contig's pseudo-bin in a .tbi (htslib writes one per contig with records): bin 37450
-# with two chunks, its first and last virtual offsets and its mapped/unmapped record counts.
-_PSEUDO_BIN = 37450
-
-
 def _tbi_contigs(path: Path) -> _Index | None:
     """The contigs with records, their counts and spans, from the .tbi at `path` (as htslib
     writes it: header, names, then per contig its bins, the pseudo-bin among them, and its
@@ -242,7 +238,7 @@ def _tbi_contigs(path: Path) -> _Index | None:
             pseudo = None
             for _ in range(n_bin):
                 bin_id, n_chunk = unpack("<Ii", data, position)
-                if bin_id == _PSEUDO_BIN and n_chunk == 2:
+                if bin_id == TBI_PSEUDO_BIN and n_chunk == 2:  # htslib writes one per contig
                     pseudo = unpack("<4Q", data, position + 8)
                 position += 8 + 16 * n_chunk
             (n_intv,) = unpack("<i", data, position)
@@ -804,7 +800,7 @@ def _genome_order(results: list[_Group], opts: RankOptions) -> tuple[np.ndarray,
 def _merged_runs(keys: list[np.ndarray], ascending: list[bool], group_of: np.ndarray,
                  place: np.ndarray) -> np.ndarray | None:
     """The order `np.lexsort` gives the small-variant candidates (keys per candidate in row
-    order, rows in file order), ~5x faster; None (lexsort them) unless the keys are the usual
+    order, rows in file order), ~4x faster; None (lexsort them) unless the keys are the usual
     five (combined score with 4 decimals, rank score, severity, contig code, position; see
     `_key_directions`) with whole-number scores, severities and positions, and each contig's
     rows are one run with ascending positions.

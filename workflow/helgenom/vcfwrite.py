@@ -73,8 +73,6 @@ def info_header(categories: list[str]) -> str:
 
 # Bytes of record text handled per block; a little over three times this is held at once.
 BLOCK_BYTES = 1 << 22
-# Output compression: ISA-L's level 1 (helgenom.bgzf), ~2.4x faster than `bgzip -l 1`.
-COMPRESSION_LEVEL = bgzf.LEVEL
 
 
 def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
@@ -490,10 +488,10 @@ def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Ro
 
 _TBI_SHIFT, _TBI_LEVELS = 14, 5
 _TBI_BINS = ((1 << (3 * _TBI_LEVELS + 3)) - 1) // 7
-_META_BIN = _TBI_BINS + 1
+# Each contig's pseudo-bin: its first and last virtual offsets, mapped and unmapped records.
+TBI_PSEUDO_BIN = _TBI_BINS + 1
 _TBI_MAX_END = 1 << (_TBI_SHIFT + 3 * _TBI_LEVELS)
 _MIN_MARKER_DIST = 0x10000
-_BGZF_BLOCK = 0xFF00
 
 
 def _bin_first(level: int) -> int:
@@ -511,35 +509,6 @@ def _reg2bin(beg: np.ndarray, end: np.ndarray) -> np.ndarray:
         out[same] = _bin_first(level) + (beg[same] >> shift)
         done |= same
     return out
-
-
-def _bgzf_layout(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Compressed address and uncompressed start of every BGZF block of `path`."""
-    addresses, sizes = [], []
-    with open(path, "rb") as handle:
-        fd, position, total = handle.fileno(), 0, os.fstat(handle.fileno()).st_size
-        while position < total:
-            head = os.pread(fd, 18, position)
-            xlen = int.from_bytes(head[10:12], "little")
-            if head[:4] != b"\x1f\x8b\x08\x04" or len(head) < 18:
-                raise ValueError(f"{path}: not BGZF at byte {position}")
-            if xlen == 6 and head[12:14] == b"BC":
-                bsize = int.from_bytes(head[16:18], "little")
-            else:
-                extra, bsize, i = os.pread(fd, xlen, position + 12), -1, 0
-                while i + 4 <= len(extra):
-                    length = int.from_bytes(extra[i + 2:i + 4], "little")
-                    if extra[i:i + 2] == b"BC":
-                        bsize = int.from_bytes(extra[i + 4:i + 6], "little")
-                    i += 4 + length
-                if bsize < 0:
-                    raise ValueError(f"{path}: no BGZF block size at byte {position}")
-            addresses.append(position)
-            sizes.append(int.from_bytes(os.pread(fd, 4, position + bsize - 3), "little"))
-            position += bsize + 1
-    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=starts[1:])
-    return np.array(addresses, dtype=np.int64), starts[:-1]
 
 
 def _virtual_offsets(offsets: np.ndarray, addresses: np.ndarray, starts: np.ndarray
@@ -664,7 +633,7 @@ def pack_tbi(sections: list[ContigIndex]) -> bytes:
     for s in sections:
         parts += [struct.pack("<i", len(np.unique(s.bins)) + 1),
                   _pack_bins(s.bins, s.begin, s.end),
-                  struct.pack("<IiQQQQ", _META_BIN, 2, s.first, s.last, s.records, 0),
+                  struct.pack("<IiQQQQ", TBI_PSEUDO_BIN, 2, s.first, s.last, s.records, 0),
                   struct.pack("<i", len(s.linear)), s.linear.astype("<u8").tobytes()]
     parts.append(struct.pack("<Q", 0))
     return _bgzf(b"".join(parts))
@@ -685,20 +654,22 @@ class _Layout:
     record_starts: list[np.ndarray] | None = None
     total_bytes: int = 0
     has_end_tag: bool = False
+    # The output's BGZF blocks (`BgzfWriter.layout`), once it is written.
+    blocks: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _write_index(out: Path, rows: _Rows, layout: _Layout) -> None:
     """`out`.tbi from the rows (contig, POS, REF length) and where each record went; tabix
     when that cannot be done here (INFO/END, unsorted, positions beyond the .tbi range)."""
-    sections = _index_sections(out, rows, layout)
+    sections = _index_sections(rows, layout)
     if sections is None:
         subprocess.run(["tabix", "-f", "-p", "vcf", str(out)], check=True)
         return
     Path(f"{out}.tbi").write_bytes(pack_tbi(sections))
 
 
-def _index_sections(out: Path, rows: _Rows, layout: _Layout) -> list[ContigIndex] | None:
-    """The .tbi sections of `out` (see `_write_index`); None when tabix must index it."""
+def _index_sections(rows: _Rows, layout: _Layout) -> list[ContigIndex] | None:
+    """The .tbi sections of the output (see `_write_index`); None when tabix must index it."""
     starts = (np.concatenate(layout.record_starts) if layout.record_starts
               else np.zeros(0, dtype=np.int64)) + layout.header_bytes
     chrom = rows.chrom.combine_chunks() if rows.chrom.num_chunks else pa.array(
@@ -716,7 +687,8 @@ def _index_sections(out: Path, rows: _Rows, layout: _Layout) -> list[ContigIndex
                  and (not len(end) or int(end.max()) <= _TBI_MAX_END))
     if not indexable:
         return None
-    addresses, block_starts = _bgzf_layout(out)
+    assert layout.blocks is not None
+    addresses, block_starts = layout.blocks
     start = _virtual_offsets(starts, addresses, block_starts)
     stop = _virtual_offsets(np.r_[starts[1:], layout.header_bytes + layout.total_bytes],
                             addresses, block_starts)
@@ -733,10 +705,10 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _bgzip(out: Path) -> Iterator[BgzfWriter]:
+def _bgzip(out: Path, eof: bool = True) -> Iterator[BgzfWriter]:
     """A BGZF writer into `out` (compressed in process, see helgenom.bgzf)."""
     with open(out, "wb") as handle:
-        sink = BgzfWriter(handle, level=COMPRESSION_LEVEL)
+        sink = BgzfWriter(handle, eof=eof)
         yield sink
         sink.close()
 
@@ -784,6 +756,7 @@ def _write_streamed(vcf: Path | str, header: VcfHeader, rows: _Rows, ann: Annota
                 layout = _merge(source, sink, rows, ann, extra)
         except _Misaligned:
             continue
+        layout.blocks = sink.layout()
         _write_index(out, rows, layout)
         return True
     return False
@@ -925,32 +898,26 @@ def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
     rows = _Rows.of(table)
     try:
         if isinstance(text, RecordText):
-            with _bgzip(out) as sink:
+            with _bgzip(out, eof=False) as sink:
                 layout = _merge_records(_ChunkReader(text.chunks()),  # type: ignore[arg-type]
                                         sink, rows, ann, 0, find_end=end_declared)
         else:
             command = None if text is not None else ["tabix", str(vcf), *contigs]
-            with _source(command, text or vcf) as source, _bgzip(out) as sink:
+            with _source(command, text or vcf) as source, _bgzip(out, eof=False) as sink:
                 if text is not None:
                     _copy_header(source, io.BytesIO(), [])
                 layout = _merge_records(source, sink, rows, ann, 0, find_end=end_declared)
     except _Misaligned as error:
         raise NotStreamable(str(error)) from error
-    size = out.stat().st_size
-    with open(out, "rb") as handle:
-        handle.seek(max(size - len(bgzf.EOF), 0))
-        if handle.read() == bgzf.EOF:
-            size -= len(bgzf.EOF)
-    sections = _index_sections(out, rows, layout)
-    os.truncate(out, size)
-    return VcfPart(out, size, sections)
+    layout.blocks = sink.layout()
+    return VcfPart(out, sink.end, _index_sections(rows, layout))
 
 
 def join_vcf_parts(header: bytes, parts: list[VcfPart], out: Path) -> None:
     """`out` (and `out`.tbi): `header`, then the parts in order."""
     out = Path(out)
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
-    head = _bgzf(header)[:-len(bgzf.EOF)]
+    head = compress_blocks(header)
     with open(tmp_out, "wb") as sink:
         sink.write(head)
         for part in parts:
