@@ -35,7 +35,7 @@ tools:
 	@bash workflow/scripts/install-tools.sh
 
 # Simulated again when the simulator changed (an old demo/ may not match the current schema).
-demo/.simulated: workflow/helgenom/simulate.py $(wildcard workflow/helgenom/sim_*.py) | venv
+demo/.simulated: $(wildcard workflow/helgenom/simulate/*.py) | venv
 	$(VENV)/bin/helgenom simulate --outdir demo --seed $(SEED)
 	touch $@
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from helgenom.inheritance import Gates
-from helgenom.rank import RankOptions, rank, read_gene_list
+from helgenom.rank.candidates import RankOptions, rank, read_gene_list
+from helgenom.rank.inheritance import Gates
 
 Key = tuple[str, str, str, str]
 

@@ -57,7 +57,7 @@ def machine() -> str:
 
 def reference(base: Path) -> dict:
     """Simulate the tiny reference once; the demo config with absolute reference paths."""
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     paths = simulate(base / "sim", seed=1, size_mb=0.2, depth=0.5)
     config = yaml.safe_load(paths["config"].read_text())

@@ -70,7 +70,7 @@ def evaluate(calls: list[list[str]], truth: list[dict[str, str]], slack: int,
 
 
 def run_seed(workdir: Path, seed: int, size_mb: float, depth: float) -> dict:
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     run = workdir / f"seed{seed}"
     if not (run / "calling/DEMO.sv.vcf.gz").is_file():

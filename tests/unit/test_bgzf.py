@@ -1,4 +1,4 @@
-"""helgenom.bgzf: BGZF written in process must be what htslib reads, block for block."""
+"""helgenom.io.bgzf: BGZF written in process must be what htslib reads, block for block."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helgenom import bgzf
-from helgenom.bgzf import BgzfWriter, compress_blocks, copy_file, inflate_blocks
+from helgenom.io import bgzf
+from helgenom.io.bgzf import BgzfWriter, compress_blocks, copy_file, inflate_blocks
 from helpers import need_tools
 
 TEXT = b"".join(b"chr1\t%d\t.\tA\tC\t.\t.\tDP=%d\n" % (i, i % 97) for i in range(40000))

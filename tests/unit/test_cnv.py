@@ -17,8 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helgenom.cnv import bin_gc, read_fai, register, run_cnv
-from helgenom.cnv_model import (
+from helgenom.cli.cnv import register
+from helgenom.io.reference import ploidy_lines
+from helgenom.io.vcf import read_variants
+from helgenom.simulate.demo import simulate
+from helgenom.sv.cnv import bin_gc, read_fai, run_cnv
+from helgenom.sv.cnv_model import (
     CnvParams,
     Layout,
     call_family,
@@ -27,9 +31,6 @@ from helgenom.cnv_model import (
     noise_sigma,
     segment,
 )
-from helgenom.reference import ploidy_lines
-from helgenom.simulate import simulate
-from helgenom.vcfio import read_variants
 from helpers import need_tools
 
 TOOLS = ("bwa", "samtools", "bcftools", "tabix", "bgzip", "mosdepth")

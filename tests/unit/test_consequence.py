@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helgenom import consequence
-from helgenom.consequence import (
+from helgenom.io.vcf import VcfHeader, read_header, read_variants
+from helgenom.rank import consequence
+from helgenom.rank.consequence import (
     SOURCES,
     annotate_bcsq,
     annotation_fields,
@@ -16,7 +17,6 @@ from helgenom.consequence import (
     gene_annotation,
     normalise,
 )
-from helgenom.vcfio import VcfHeader, read_header, read_variants
 from helpers import SHARED_DATA, need_tools
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "consequence"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from helgenom.errors import InputError
-from helgenom.genes import read_gene_models, sv_gene_effects
+from helgenom.rank.genes import read_gene_models, sv_gene_effects
 
 # GENE1 at 1,000-5,000 (exons 1,000-1,200 and 4,800-5,000); GENE2 at 8,000-9,000 (one exon).
 GFF = (

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helgenom.hemizygous import _covered, hemizygous_over_deletions
-from helgenom.inheritance import AUTOSOMAL, XLINKED
-from helgenom.rank import RankOptions, rank
-from helgenom.vcfio import Genotypes
+from helgenom.io.vcf import Genotypes
+from helgenom.rank.candidates import RankOptions, rank
+from helgenom.rank.hemizygous import _covered, hemizygous_over_deletions
+from helgenom.rank.inheritance import AUTOSOMAL, XLINKED
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]

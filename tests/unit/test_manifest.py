@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 from helgenom import __version__
-from helgenom.manifest import (
+from helgenom.cli.manifest import register
+from helgenom.report.manifest import (
     CHUNK,
     env_tools,
     file_record,
@@ -25,7 +26,6 @@ from helgenom.manifest import (
     probe_tool,
     probe_tools,
     read_probes,
-    register,
     sha256,
     workflow_tools,
     write_manifest,
@@ -111,7 +111,7 @@ def test_versions_are_parsed_from_each_tools_output(tmp_path: Path) -> None:
 
 def test_probed_manifest_lists_the_configured_tools(tmp_path: Path, monkeypatch) -> None:
     script(tmp_path, "samtools", "echo 'samtools 1.16.1'")
-    monkeypatch.setattr("helgenom.manifest.job_path", lambda: str(tmp_path))
+    monkeypatch.setattr("helgenom.report.manifest.job_path", lambda: str(tmp_path))
     config = {"calling": {"snv_caller": "freebayes"}}
     manifest = write_manifest(tmp_path / "m.json", config, [], [])
     assert list(manifest["tools"]) == workflow_tools(config)

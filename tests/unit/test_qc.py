@@ -8,17 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helgenom.pedigree import Family, Individual
-from helgenom.qc import (
-    DEFAULT_THRESHOLDS,
-    grade,
-    header_lines,
-    merge_thresholds,
-    run_qc,
-    threshold_text,
-    worst,
-)
-from helgenom.qc_genetics import (
+from helgenom.io.reference import Region
+from helgenom.qc.genetics import (
     SexEvidence,
     contamination,
     de_novo_candidates,
@@ -30,7 +21,7 @@ from helgenom.qc_genetics import (
     relationship,
     x_heterozygosity,
 )
-from helgenom.qc_metrics import (
+from helgenom.qc.metrics import (
     autosomes,
     gap_mask,
     read_bins,
@@ -39,7 +30,16 @@ from helgenom.qc_metrics import (
     read_markdup,
     read_samtools_stats,
 )
-from helgenom.reference import Region
+from helgenom.qc.verdict import (
+    DEFAULT_THRESHOLDS,
+    grade,
+    header_lines,
+    merge_thresholds,
+    run_qc,
+    threshold_text,
+    worst,
+)
+from helgenom.sheets.pedigree import Family, Individual
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "qc"

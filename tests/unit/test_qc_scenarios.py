@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helgenom.pedigree import build_families, write_ped
-from helgenom.qc import DEMO_THRESHOLDS, QcResult, Row, header_lines, register, run_qc
-from helgenom.reference import ploidy_lines
-from helgenom.samplesheet import load_samples, load_units
-from helgenom.simulate import simulate
+from helgenom.cli.qc import register
+from helgenom.io.reference import ploidy_lines
+from helgenom.qc.verdict import DEMO_THRESHOLDS, QcResult, Row, header_lines, run_qc
+from helgenom.sheets.pedigree import build_families, write_ped
+from helgenom.sheets.samplesheet import load_samples, load_units
+from helgenom.simulate.demo import simulate
 from helpers import need_tools
 
 TOOLS = ("bwa", "samtools", "bcftools", "tabix", "bgzip", "fastp", "mosdepth")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from helgenom.cli import main
 from helgenom.errors import InputError
-from helgenom.rank import RankOptions, rank
+from helgenom.rank.candidates import RankOptions, rank
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]

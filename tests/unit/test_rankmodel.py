@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helgenom.rankmodel import RankModelError, csq_format, load_rank_model
+from helgenom.rank.model import RankModelError, csq_format, load_rank_model
 from helpers import SHARED_DATA
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rankmodel"

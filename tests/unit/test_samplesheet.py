@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -10,13 +9,12 @@ import pytest
 import yaml
 from helgenom import ID_PATTERN
 from helgenom.errors import InputError, Problem
-from helgenom.pedigree import PHENOTYPES, SEXES, build_families, check_families
-from helgenom.samplesheet import (
+from helgenom.sheets.pedigree import PHENOTYPES, SEXES, build_families, check_families
+from helgenom.sheets.samplesheet import (
     SCHEMA_DIR,
     load_run,
     load_samples,
     load_units,
-    register,
     validate_config,
 )
 
@@ -380,17 +378,10 @@ def test_config_errors_without_a_yaml_source_have_no_line() -> None:
 
 
 def cli(argv: list[str]) -> int:
-    """`helgenom.cli.main`, or this module's subcommands alone while sibling modules are missing."""
-    from helgenom import cli as helgenom_cli
+    """The `helgenom` command line, in process."""
+    from helgenom.cli import main
 
-    try:
-        helgenom_cli.build_parser()
-    except ImportError:
-        parser = argparse.ArgumentParser(prog="helgenom")
-        register(parser.add_subparsers(dest="command", required=True))
-        args = parser.parse_args(argv)
-        return int(args.func(args) or 0)
-    return helgenom_cli.main(argv)
+    return main(argv)
 
 
 def test_cli_validate_exit_codes(trio_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -424,7 +415,7 @@ def test_cli_ped_writes_codes(trio_dir: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_configured_files_are_checked_at_start(tmp_path):
-    from helgenom.samplesheet import _config_file_problems
+    from helgenom.sheets.samplesheet import _config_file_problems
 
     (tmp_path / "pop.vcf.gz").write_text("")
     (tmp_path / "bad.ini").write_text("[Version]\n  version = 1\n")

@@ -7,9 +7,10 @@ import gzip
 from pathlib import Path
 
 import pytest
+from helgenom.cli.samplesheet import register
 from helgenom.errors import InputError
-from helgenom.samplesheet import load_samples, load_units
-from helgenom.sheetbuilder import build_sheets, read_header, register, scan_fastq_dir
+from helgenom.sheets.builder import build_sheets, read_header, scan_fastq_dir
+from helgenom.sheets.samplesheet import load_samples, load_units
 
 FC1, FC2 = "HV2LKDSX3", "H5TTGBGXY"
 

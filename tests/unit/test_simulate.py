@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helgenom import sim_reads
-from helgenom.sim_genome import CODON_TABLE, encode, revcomp
-from helgenom.simulate import CONFIG_YAML, register, simulate
+from helgenom.cli.simulate import register
+from helgenom.simulate import reads as sim_reads
+from helgenom.simulate.demo import CONFIG_YAML, simulate
+from helgenom.simulate.genome import CODON_TABLE, encode, revcomp
 
 SEED, SIZE_MB, DEPTH = 7, 0.3, 4.0
 SAMPLES = ("demo-father", "demo-mother", "demo-proband")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from helgenom.inheritance import Gates
-from helgenom.rank import RankOptions, rank
+from helgenom.rank.candidates import RankOptions, rank
+from helgenom.rank.inheritance import Gates
 from helpers import SHARED_DATA, need_tools
 
 SLIVAR = SHARED_DATA / "slivar-tests"

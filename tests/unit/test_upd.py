@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import test_cnv
-from helgenom.upd import (
+from helgenom.cli.upd import register
+from helgenom.sv.upd import (
     BIPARENTAL,
     MATERNAL,
     PATERNAL,
     UNINFORMATIVE,
     call_upd,
     parse_roh,
-    register,
     run_upd,
     site_classes,
     upd_rows,

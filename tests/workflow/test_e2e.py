@@ -18,7 +18,7 @@ SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     need_tools(*WORKFLOW_TOOLS)
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     workdir = tmp_path_factory.mktemp("demo")
     simulate(workdir, seed=1)
@@ -201,7 +201,7 @@ def test_depth_caller_finds_the_large_svs_and_no_upd(demo_run):
 @pytest.fixture(scope="module")
 def upd_run(tmp_path_factory):
     need_tools(*WORKFLOW_TOOLS)
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     workdir = tmp_path_factory.mktemp("upd")
     simulate(workdir, seed=1, size_mb=0.6, depth=15, scenario="upd")

@@ -87,7 +87,7 @@ def test_every_executable_is_pinned_in_the_rule_env_and_environment_yml(name):
     assert rule["conda"], f"rule {name} ({rule['file']}) has no conda env"
     full = pins(REPO / "environment.yml")
     if rule["conda"] == "../envs/{env}.yaml":  # tool_versions: each env's own tools
-        from helgenom.manifest import env_tools
+        from helgenom.report.manifest import env_tools
 
         for env_name, tools in env_tools().items():
             env = pins(REPO / "workflow" / "envs" / f"{env_name}.yaml")

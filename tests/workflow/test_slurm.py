@@ -172,7 +172,7 @@ def cluster(tmp_path_factory):
 def demo_runs(cluster, tmp_path_factory) -> tuple[Run, Run]:
     """The demo trio through SLURM and, at the same time, locally (--cores 2) for reference."""
     need_tools(*WORKFLOW_TOOLS)
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     slurm_dir = tmp_path_factory.mktemp("demo-slurm")
     simulate(slurm_dir, seed=1)

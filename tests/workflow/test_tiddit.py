@@ -20,7 +20,7 @@ def sh(command: str, cwd: Path) -> None:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     need_tools("tiddit", "bwa", "samtools", "bcftools", "tabix", "bgzip")
-    from helgenom.simulate import simulate
+    from helgenom.simulate.demo import simulate
 
     run = tmp_path_factory.mktemp("tiddit")
     simulate(run, seed=3, size_mb=0.2, depth=2.0)

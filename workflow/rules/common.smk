@@ -12,17 +12,17 @@ from snakemake.logging import logger
 
 from helgenom import ID_PATTERN
 from helgenom.errors import InputError
-from helgenom.manifest import (
+from helgenom.report.manifest import (
     env_tools,
     parse_size,
     probe_command,
     read_probes,
     write_run_manifest,
 )
-from helgenom.pedigree import ped_text
-from helgenom.reference import calling_contigs
+from helgenom.sheets.pedigree import ped_text
+from helgenom.io.reference import calling_contigs
 from helgenom.runtime import prepare_job_environment, snakemake_command
-from helgenom.samplesheet import load_run
+from helgenom.sheets.samplesheet import load_run
 
 prepare_job_environment(workflow.basedir)
 

@@ -32,7 +32,7 @@ rule multiqc:
 
 
 # The run manifest: versions of the tools as the jobs ran them, the resolved config, and
-# SHA-256 of every input and delivered output (helgenom.manifest).
+# SHA-256 of every input and delivered output (helgenom.report.manifest).
 
 
 rule tool_versions:
@@ -49,7 +49,7 @@ rule tool_versions:
         mem_mb=lambda wildcards, attempt: 500 * attempt,
         runtime=lambda wildcards, attempt: 5 * attempt,
     params:
-        # Built from helgenom.manifest.TOOLS only (env is constrained to TOOL_ENVS).
+        # Built from helgenom.report.manifest.TOOLS only (env is constrained to TOOL_ENVS).
         probe=lambda wildcards: probe_command(TOOL_ENVS[wildcards.env]),
     message:
         "tool versions in the {wildcards.env} environment, as its jobs run them"
