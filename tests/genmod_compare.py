@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from helgenom.rank.candidates import RankOptions, rank, read_gene_list
+from helgenom.rank.candidates import RankOptions, read_gene_list
 from helgenom.rank.inheritance import Gates
+from helgenom.rank.run import rank
 
 Key = tuple[str, str, str, str]
 

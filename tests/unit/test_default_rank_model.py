@@ -13,7 +13,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from helgenom.rank.candidates import RankOptions, rank
+from helgenom.rank.candidates import RankOptions
+from helgenom.rank.run import rank
 from helpers import need_tools
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rankmodel"

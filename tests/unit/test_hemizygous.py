@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from helgenom.io.vcf import Genotypes
-from helgenom.rank.candidates import RankOptions, rank
+from helgenom.rank.candidates import RankOptions
 from helgenom.rank.hemizygous import _covered, hemizygous_over_deletions
 from helgenom.rank.inheritance import AUTOSOMAL, XLINKED
+from helgenom.rank.run import rank
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]

@@ -6,7 +6,8 @@ import gzip
 
 import pandas as pd
 import pytest
-from helgenom.rank.candidates import RankOptions, rank
+from helgenom.rank.candidates import RankOptions
+from helgenom.rank.run import rank
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]

@@ -31,15 +31,14 @@ from helgenom.qc.metrics import (
     read_samtools_stats,
 )
 from helgenom.qc.verdict import (
-    DEFAULT_THRESHOLDS,
     grade,
     header_lines,
-    merge_thresholds,
     run_qc,
     threshold_text,
     worst,
 )
 from helgenom.sheets.pedigree import Family, Individual
+from helgenom.sheets.thresholds import DEFAULT_THRESHOLDS, merge_thresholds
 from helpers import TRIO, need_tools, write_ped, write_vcf
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "qc"

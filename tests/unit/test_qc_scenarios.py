@@ -22,9 +22,11 @@ from pathlib import Path
 import pytest
 from helgenom.cli.qc import register
 from helgenom.io.reference import ploidy_lines
-from helgenom.qc.verdict import DEMO_THRESHOLDS, QcResult, Row, header_lines, run_qc
+from helgenom.qc.result import QcResult, Row
+from helgenom.qc.verdict import header_lines, run_qc
 from helgenom.sheets.pedigree import build_families, write_ped
 from helgenom.sheets.samplesheet import load_samples, load_units
+from helgenom.sheets.thresholds import DEMO_THRESHOLDS
 from helgenom.simulate.demo import simulate
 from helpers import need_tools
 

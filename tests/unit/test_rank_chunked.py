@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 from helgenom.io.vcf import RecordText
 from helgenom.rank import chunked as rankchunks
-from helgenom.rank.candidates import RankOptions, _rank, rank_to_files
+from helgenom.rank.candidates import RankOptions, rank_single_pass
 from helgenom.rank.chunked import _groups, rank_in_chunks
-from helpers import SHARED_DATA, TRIO, need_tools, write_ped, write_vcf
+from helgenom.rank.run import rank_to_files
+from helgenom.sheets.pedigree import read_ped
+from helpers import TEST_DATA, TRIO, need_tools, write_ped, write_vcf
 
 SAMPLES = ["dad", "mum", "kid"]
-GIAB = SHARED_DATA / "giab-trio"
+GIAB = TEST_DATA / "giab-trio"
 
 
 @pytest.fixture(autouse=True)
@@ -53,9 +55,9 @@ def _contigs(vcf: Path) -> list[str]:
 def _same_as_single_pass(tmp_path: Path, vcf: Path, ped: Path, opts: RankOptions,
                          chunked: bool = True) -> None:
     single = tmp_path / "single"
-    _rank(vcf, ped, str(single), RankOptions(**vars(opts)), keep=False)
+    rank_single_pass(vcf, ped, str(single), RankOptions(**vars(opts)), read_ped(ped), keep=False)
     grouped = tmp_path / "grouped"
-    count = rank_in_chunks(vcf, ped, str(grouped), RankOptions(**vars(opts)))
+    count = rank_in_chunks(vcf, ped, str(grouped), RankOptions(**vars(opts)), read_ped(ped))
     if not chunked:
         assert count is None
         assert not Path(f"{grouped}.candidates.tsv").exists()
@@ -220,17 +222,16 @@ def test_inputs_left_to_the_single_pass(tmp_path, monkeypatch):
     _same_as_single_pass(tmp_path / "multi", vcf, ped, RankOptions(), chunked=False)
     # Not indexed, or a single contig.
     plain = write_vcf(tmp_path / "plain.vcf", SAMPLES, records[:5], contigs=("chr1",))
-    assert rank_in_chunks(plain, ped, str(tmp_path / "x"), RankOptions()) is None
+    assert rank_in_chunks(plain, ped, str(tmp_path / "x"), RankOptions(), read_ped(ped)) is None
     one = _bgzip_index(plain)
-    assert rank_in_chunks(one, ped, str(tmp_path / "x"), RankOptions()) is None
+    assert rank_in_chunks(one, ped, str(tmp_path / "x"), RankOptions(), read_ped(ped)) is None
     # Small inputs.
     monkeypatch.setattr(rankchunks, "MIN_RECORDS", 1000)
     vcf = _bgzip_index(write_vcf(tmp_path / "small.vcf", SAMPLES, _records(),
                                  contigs=("chr1", "chr2", "chrX")))
-    assert rank_in_chunks(vcf, ped, str(tmp_path / "x"), RankOptions()) is None
+    assert rank_in_chunks(vcf, ped, str(tmp_path / "x"), RankOptions(), read_ped(ped)) is None
 
 
-@pytest.mark.skipif(not (GIAB / "ashk-trio.vcf.gz").exists(), reason="needs ../shared/data")
 def test_giab_trio_with_panel_and_hpo(tmp_path, monkeypatch):
     monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 1000)
     ped = write_ped(tmp_path / "fam.ped", [("ash", "HG003", "0", "0", 1, 1),

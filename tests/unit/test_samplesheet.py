@@ -415,6 +415,7 @@ def test_cli_ped_writes_codes(trio_dir: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_configured_files_are_checked_at_start(tmp_path):
+    from helgenom.cli.validate import FILE_CHECKS
     from helgenom.sheets.samplesheet import _config_file_problems
 
     (tmp_path / "pop.vcf.gz").write_text("")
@@ -422,7 +423,8 @@ def test_configured_files_are_checked_at_start(tmp_path):
     config = {"reference": {"fasta": "missing.fa"},
               "annotation": {"population_vcf": "pop.vcf.gz"},
               "prioritisation": {"rank_model": "bad.ini"}}
-    problems = [str(p) for p in _config_file_problems(config, tmp_path, "run.yaml")]
+    problems = [str(p) for p in _config_file_problems(config, tmp_path, "run.yaml",
+                                                              FILE_CHECKS)]
     assert len(problems) == 3
     assert "reference.fasta" in problems[0] and "not found" in problems[0]
     assert "annotation.population_vcf" in problems[1] and "tabix -p vcf" in problems[1]

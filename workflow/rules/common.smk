@@ -11,7 +11,9 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from helgenom import ID_PATTERN
+from helgenom.cli.validate import check_run
 from helgenom.errors import InputError
+from helgenom.io.reference import calling_contigs
 from helgenom.report.manifest import (
     env_tools,
     parse_size,
@@ -19,15 +21,13 @@ from helgenom.report.manifest import (
     read_probes,
     write_run_manifest,
 )
-from helgenom.sheets.pedigree import ped_text
-from helgenom.io.reference import calling_contigs
 from helgenom.runtime import prepare_job_environment, snakemake_command
-from helgenom.sheets.samplesheet import load_run
+from helgenom.sheets.pedigree import ped_text
 
 prepare_job_environment(workflow.basedir)
 
 try:
-    RUN = load_run(
+    RUN = check_run(
         config,
         Path.cwd(),
         config_source=(

@@ -7,16 +7,17 @@ import sys
 from pathlib import Path
 
 from helgenom import __version__
+from helgenom.cli.validate import check_run
 from helgenom.errors import InputError
 from helgenom.report import manifest
 from helgenom.report.manifest import NOT_FOUND, parse_size, write_run_manifest
-from helgenom.sheets.samplesheet import load_run, load_yaml
+from helgenom.sheets.samplesheet import load_yaml
 
 
 def run(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir)
     try:
-        run = load_run(load_yaml(args.config), workdir, config_source=args.config)
+        run = check_run(load_yaml(args.config), workdir, config_source=args.config)
     except InputError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from helgenom.errors import InputError
 from helgenom.qc import verdict
-from helgenom.qc.verdict import PRESETS, merge_thresholds, run_qc
+from helgenom.qc.verdict import run_qc
+from helgenom.sheets.thresholds import PRESETS, merge_thresholds
 
 
 def run(args: argparse.Namespace) -> int:

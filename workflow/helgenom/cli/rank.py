@@ -8,9 +8,10 @@ from dataclasses import fields
 
 from helgenom.errors import InputError
 from helgenom.rank import candidates
-from helgenom.rank.candidates import RankOptions, parse_hpo, rank_to_files, read_gene_list
+from helgenom.rank.candidates import RankOptions, parse_hpo, read_gene_list
 from helgenom.rank.inheritance import Gates
 from helgenom.rank.model import RankModelError
+from helgenom.rank.run import rank_to_files
 
 
 def run(args: argparse.Namespace) -> int:

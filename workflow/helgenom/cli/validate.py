@@ -5,10 +5,31 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from helgenom.errors import InputError
-from helgenom.sheets.samplesheet import load_run, load_yaml
+from helgenom.rank.model import RankModelError, load_rank_model
+from helgenom.sheets.samplesheet import Run, load_run, load_yaml
+
+
+def _rank_model_error(path: Path) -> str | None:
+    try:
+        load_rank_model(path)
+    except RankModelError as error:
+        return str(error)
+    return None
+
+
+# Readers of configured files whose format an engine owns.
+FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
+
+
+def check_run(config: dict, workdir: Path | str = ".", config_source: str = "config") -> Run:
+    """Every check a run makes before its first job (the workflow's start and `helgenom
+    validate` call this): config, sheets, pedigree, FASTQs, configured files and their
+    formats; InputError with every problem found."""
+    return load_run(config, workdir, config_source, file_checks=FILE_CHECKS)
 
 
 def _n(items: Collection[Any], noun: str) -> str:
@@ -18,7 +39,7 @@ def _n(items: Collection[Any], noun: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        run = load_run(load_yaml(args.config), args.workdir, config_source=args.config)
+        run = check_run(load_yaml(args.config), args.workdir, config_source=args.config)
     except InputError as exc:
         print(exc, file=sys.stderr)
         return 2

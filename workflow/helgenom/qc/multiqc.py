@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from helgenom.qc.verdict import QcResult, Row
+from helgenom.qc.result import QcResult, Row
 
 PARENT = {"parent_id": "helgenom_qc", "parent_name": "helgenom QC",
           "parent_description": "Sample and family QC verdicts from <code>helgenom qc</code>: "

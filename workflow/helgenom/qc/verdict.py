@@ -22,12 +22,11 @@ same as JSON next to it, and MultiQC custom content (see `helgenom.qc.multiqc`).
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,42 +58,9 @@ from helgenom.qc.metrics import (
     read_markdup,
     read_samtools_stats,
 )
+from helgenom.qc.result import QcResult, Row
 from helgenom.sheets.pedigree import Family, read_ped
-
-# GMS-like gates for clinical 30x WGS (see the module docstring for their meaning).
-DEFAULT_THRESHOLDS: dict[str, dict[str, Any]] = {
-    "mean_depth": {"pass": 30, "warn": 20, "direction": "min"},  # autosomal, gaps excluded
-    "fraction_20x": {"pass": 0.90, "warn": 0.80, "direction": "min"},  # of the genome
-    "mapped_fraction": {"pass": 0.95, "warn": 0.90, "direction": "min"},
-    "properly_paired_fraction": {"pass": 0.90, "warn": 0.80, "direction": "min"},
-    "duplicate_rate": {"pass": 0.15, "warn": 0.30, "direction": "max"},
-    "q30_fraction": {"pass": 0.80, "warn": 0.70, "direction": "min"},  # raw bases
-    "contamination": {"pass": 0.02, "warn": 0.05, "direction": "max"},
-    "kinship_deviation": {"pass": 0.10, "warn": 0.15, "direction": "max"},  # |obs - expected|
-    "mendelian_error_rate": {"pass": 0.02, "warn": 0.05, "direction": "max"},
-    "de_novo_candidates": {"pass": 200, "warn": 500, "direction": "max"},  # per trio
-    # Sex inference (helgenom.qc.genetics.infer_sex): depth ratios and chrX het fraction.
-    # The chrY ratio is over the whole chrY (GRCh38: about half is N), so males reach ~0.2.
-    "sex": {"male_max_x_ratio": 0.65, "female_min_x_ratio": 0.80, "male_max_x_het": 0.10,
-            "female_min_x_het": 0.25, "min_x_sites": 20, "male_min_y_ratio": 0.10,
-            "female_max_y_ratio": 0.03},
-    # Sites for the genotype-based checks: biallelic SNVs, FILTER PASS, QUAL >= min_qual;
-    # per sample GQ >= min_gq and depth (sum of AD) >= min_dp. A de novo candidate also needs
-    # population AF <= max_de_novo_af (or unknown); an estimate needs >= min_sites sites.
-    "sites": {"min_gq": 20, "min_dp": 10, "min_qual": 30, "max_de_novo_af": 0.001,
-              "min_sites": 50},
-}
-
-# For the simulated demo (~25x on about 1 Mb): depth and de novo gates scaled down, and Q30
-# given a margin (the simulator's error profile gives 0.805-0.81, just above 0.80).
-DEMO_THRESHOLDS: dict[str, dict[str, Any]] = {
-    "mean_depth": {"pass": 20, "warn": 12},
-    "fraction_20x": {"pass": 0.50, "warn": 0.30},
-    "q30_fraction": {"pass": 0.75, "warn": 0.70},
-    "de_novo_candidates": {"pass": 5, "warn": 20},
-}
-
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {"default": {}, "demo": DEMO_THRESHOLDS}
+from helgenom.sheets.thresholds import merge_thresholds
 
 VERDICTS = ("PASS", "WARN", "FAIL")  # ordered: the worst is the last; INFO rows are ungraded
 DEPTHS = (10, 20, 30)
@@ -125,62 +91,9 @@ COLUMNS = ("family", "level", "unit", "metric", "value", "threshold", "verdict",
            "reason")
 
 
-@dataclass
-class Row:
-    level: str  # sample | pair | trio | duo | family
-    unit: str  # sample ID, "A~B" pair, the child of a trio/duo, or the family ID
-    metric: str
-    value: float | str | None
-    threshold: str = ""
-    verdict: str = "INFO"
-    detail: str = ""
-    reason: str = ""
-    data: dict[str, Any] = field(default_factory=dict)  # extra numbers (JSON, MultiQC)
-
-
-@dataclass
-class QcResult:
-    family: str
-    family_verdict: str
-    sample_verdicts: dict[str, str]
-    reasons: list[str]
-    rows: list[Row]
-    tsv: Path
-    json: Path
-    depth_curves: dict[str, list[float]] = field(default_factory=dict)
-
-
 # ---------------------------------------------------------------------------------------------
 # Thresholds and verdicts
 # ---------------------------------------------------------------------------------------------
-
-GATES = tuple(k for k, v in DEFAULT_THRESHOLDS.items() if "direction" in v)
-
-
-def merge_thresholds(*overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """DEFAULT_THRESHOLDS updated key by key with each override in turn, then checked."""
-    merged = copy.deepcopy(DEFAULT_THRESHOLDS)
-    for override in overrides:
-        for key, values in (override or {}).items():
-            if key not in merged or not isinstance(values, Mapping):
-                raise ValueError(f"QC threshold {key!r}: unknown, or not a mapping "
-                                 f"(known: {', '.join(merged)})")
-            unknown = sorted(set(values) - set(merged[key]))
-            if unknown:
-                raise ValueError(f"QC threshold {key!r}: unknown field(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(merged[key])})")
-            merged[key].update(values)
-    for key in GATES:
-        gate = merged[key]
-        if gate["direction"] not in ("min", "max"):
-            raise ValueError(f"QC threshold {key!r}: direction must be 'min' or 'max'")
-        if gate["warn"] is not None and (gate["warn"] > gate["pass"]) == (
-                gate["direction"] == "min"):
-            relation = "<=" if gate["direction"] == "min" else ">="
-            raise ValueError(f"QC threshold {key!r}: with direction {gate['direction']}, "
-                             f"warn must be {relation} pass")
-    return merged
-
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -569,21 +482,16 @@ def _write(result: QcResult, thresholds: Mapping[str, Any]) -> None:
     document = {"family": result.family, "verdict": result.family_verdict,
                 "sample_verdicts": result.sample_verdicts, "reasons": result.reasons,
                 "tsv": str(result.tsv), "thresholds": thresholds, "rows": rows,
-                "depth_curves": result.depth_curves}
+                "depth_curves": result.depth_curves,
+                # What clinician-facing outputs print first (read by helgenom rank).
+                "header_lines": verdict_lines(rows, str(result.tsv))}
     result.json.write_text(json.dumps(document, indent=1) + "\n")
 
 
-def header_lines(qc_tsv_or_json: Path | str) -> list[str]:
-    """1-3 `## QC: ...` lines for the top of clinician-facing outputs, from `helgenom qc`'s
-    TSV or JSON, e.g. `## QC: FAIL - demo-proband: contamination 0.090 (> 0.05); see X.tsv`."""
-    path = Path(qc_tsv_or_json)
-    if path.suffix == ".json":
-        document = json.loads(path.read_text())
-        rows, tsv = document["rows"], document["tsv"]
-    else:
-        with path.open(newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
-        tsv = str(path)
+def verdict_lines(rows: Sequence[Mapping[str, Any]], tsv: str) -> list[str]:
+    """1-3 `## QC: ...` lines for the top of clinician-facing outputs, from QC rows (dicts
+    with level, unit, metric, verdict, reason), e.g.
+    `## QC: FAIL - demo-proband: contamination 0.090 (> 0.05); see X.tsv`."""
     family = next(r for r in rows if r["level"] == "family" and r["metric"] == "verdict")
     verdict = family["verdict"]
     reasons = _reasons((r["verdict"], r["reason"]) for r in rows if r["metric"] != "verdict")
@@ -598,5 +506,11 @@ def header_lines(qc_tsv_or_json: Path | str) -> list[str]:
             f"## QC: see {tsv}"]
 
 
-# ---------------------------------------------------------------------------------------------
-# Command line
+def header_lines(qc_tsv_or_json: Path | str) -> list[str]:
+    """`verdict_lines` of `helgenom qc`'s TSV or JSON."""
+    path = Path(qc_tsv_or_json)
+    if path.suffix == ".json":
+        document = json.loads(path.read_text())
+        return verdict_lines(document["rows"], document["tsv"])
+    with path.open(newline="") as handle:
+        return verdict_lines(list(csv.DictReader(handle, delimiter="\t")), str(path))

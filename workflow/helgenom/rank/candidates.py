@@ -8,6 +8,7 @@ per family, best first, with the per-category score breakdown and every member's
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,6 @@ from helgenom.io.vcf import (
     read_variants,
 )
 from helgenom.io.vcfwrite import write_vcf
-from helgenom.qc.verdict import header_lines
 from helgenom.rank.consequence import (
     annotation_fields,
     annotation_source,
@@ -55,7 +55,7 @@ from helgenom.rank.inheritance import (
 )
 from helgenom.rank.model import RankModel, load_rank_model
 from helgenom.rank.phenotype import combined_score, gene_phenotype_scores
-from helgenom.sheets.pedigree import Family, read_ped
+from helgenom.sheets.pedigree import Family
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources"
 
@@ -246,7 +246,7 @@ _TABLE_COLUMNS = ["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "conseque
                   "protein_change", "af", "FILTER"]
 
 
-def _sort_codes(values: object, ascending: bool) -> np.ndarray:
+def sort_codes(values: object, ascending: bool) -> np.ndarray:
     """What pandas' multi-key sort_values sorts by: the value's rank among the distinct values
     (Categorical codes), NA last in either direction."""
     codes = pd.Categorical(values, ordered=True).codes.astype(np.int64)
@@ -327,7 +327,7 @@ def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
     """The candidates of one family in rank order: by combined score, score (both best first),
     severity, contig and position (panel genes first with --panel-mode boost)."""
     rows, keys, pheno = candidate_keys(family, table, result, opts)
-    order = np.lexsort([_sort_codes(values, ascending) for values, ascending in keys][::-1])
+    order = np.lexsort([sort_codes(values, ascending) for values, ascending in keys][::-1])
     return CandidateList(family, table, gts, result, opts, categories, rows[order], pheno)
 
 
@@ -364,7 +364,7 @@ def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: 
 CANDIDATE_ROWS_PER_STEP = 1 << 18
 
 
-def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
+def check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
                    ped: Path | str) -> list[str]:
     """PED members absent from the VCF are errors; VCF samples outside the PED, warnings."""
     problems = [
@@ -382,6 +382,34 @@ def _check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | s
     extra = [s for s in header.samples if s not in known]
     return [f"{vcf}: {len(extra)} sample(s) not in {ped} are ignored: {', '.join(extra[:10])}"
             ] if extra else []
+
+
+def input_notes(vcf: Path | str, ped: Path | str, families: dict[str, Family],
+                header: VcfHeader, scorers: dict[str, RankModel]) -> list[str]:
+    """The input checks both ranking paths make (errors raised, warnings returned): samples
+    against the PED, a gene annotation, the INFO keys the SNV rank model scores."""
+    notes = check_samples(families, header, vcf, ped)
+    if annotation_source(header) is None:
+        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
+                     "consequences are unknown and no compound heterozygotes can be formed")
+    own = {"HGImpact", "GeneticModels", "HGQuality"}
+    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(scorers['SNV'].path).name} "
+              "scores: every variant gets its not_reported score"
+              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    return notes
+
+
+def qc_lines(qc_json: Path | str) -> list[str]:
+    """The `## QC: ...` lines that `helgenom qc` wrote into its JSON (`header_lines`), which
+    head the candidate list."""
+    try:
+        document = json.loads(Path(qc_json).read_text())
+        lines = document["header_lines"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError([Problem(str(qc_json), 0, "--qc", str(qc_json),
+                                  f"not a helgenom qc JSON with header_lines ({error})")]
+                         ) from error
+    return [str(line) for line in lines]
 
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
@@ -433,41 +461,16 @@ def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOpti
     return table, gts
 
 
-def rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> pd.DataFrame:
-    """Rank every family of `ped` in `vcf` (and `opts.sv`); write PREFIX.vcf.gz
-    (PREFIX.sv.vcf.gz) and PREFIX.candidates.tsv; return the candidate list."""
-    candidates = _rank(vcf, ped, prefix, opts, keep=True)[1]
-    assert candidates is not None
-    return candidates
-
-
-def rank_to_files(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions) -> int:
-    """`rank` without keeping the candidate list in memory (a single family's is written a
-    slice at a time, or the genome is ranked in contig groups: helgenom.rank.chunked);
-    returns the number of candidates."""
-    from helgenom.rank.chunked import rank_in_chunks
-
-    count = rank_in_chunks(vcf, ped, prefix, opts)
-    if count is not None:
-        return count
-    return _rank(vcf, ped, prefix, opts, keep=False)[0]
-
-
-def _rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions, keep: bool
-          ) -> tuple[int, pd.DataFrame | None]:
-    families = read_ped(ped)
+def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
+                     families: dict[str, Family], keep: bool
+                     ) -> tuple[int, pd.DataFrame | None]:
+    """Rank every family of `families` (read from `ped`) in one pass over `vcf`; write the
+    outputs; the number of candidates and, with `keep`, the candidate list."""
     header = read_header(vcf)
-    notes = _check_samples(families, header, vcf, ped)
-    if annotation_source(header) is None:
-        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
-                     "consequences are unknown and no compound heterozygotes can be formed")
     scorers = {"SNV": load_rank_model(opts.rank_model)}
     if opts.sv:
         scorers["SV"] = load_rank_model(opts.sv_rank_model)
-    own = {"HGImpact", "GeneticModels", "HGQuality"}
-    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(opts.rank_model).name} "
-              "scores: every variant gets its not_reported score"
-              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    notes = input_notes(vcf, ped, families, header, scorers)
     samples = [m.sample for fam in families.values() for m in fam.members]
     parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys())]
     if opts.sv:
@@ -511,7 +514,7 @@ def _rank(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions, keep
     with tmp_tsv.open("wb") as handle:
         # The QC verdict comes first: a clinician sees a failed family before any variant.
         for path in opts.qc:
-            handle.writelines(f"{line}\n".encode() for line in header_lines(Path(path)))
+            handle.writelines(f"{line}\n".encode() for line in qc_lines(path))
         if candidates is not None:
             write_tsv(candidates, handle, na_rep=".")
         else:  # one family, not kept: its list goes out a slice at a time

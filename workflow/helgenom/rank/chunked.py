@@ -78,26 +78,25 @@ from helgenom.io.vcfwrite import (
     write_vcf,
     write_vcf_part,
 )
-from helgenom.qc.verdict import header_lines
 from helgenom.rank.candidates import (
     CANDIDATE_ROWS_PER_STEP,
     CandidateList,
     RankOptions,
-    _check_samples,
-    _sort_codes,
     candidate_keys,
     categories_of,
+    input_notes,
     load_small_variants,
     load_structural_variants,
     match_contig,
+    qc_lines,
     rank_family_pairing,
+    sort_codes,
 )
-from helgenom.rank.consequence import annotation_source
 from helgenom.rank.hemizygous import hemizygous_over_deletions
 from helgenom.rank.inheritance import chromosome_classes
 from helgenom.rank.model import RankModel, load_rank_model
 from helgenom.rank.phenotype import HPOTermWarning, gene_phenotype_scores
-from helgenom.sheets.pedigree import Family, read_ped
+from helgenom.sheets.pedigree import Family
 
 # Records (as the index counts them, before the allele split) per group of contigs: a worker
 # holds about 1.5 kB per record at its peak.
@@ -431,7 +430,7 @@ def _rank_group_here(task: _Task) -> _Group:
 
 
 def _sort_key(values: object, ascending: bool) -> np.ndarray:
-    """What to lexsort by for `rank._sort_codes(values, ascending)`'s order, cheaper: numbers
+    """What to lexsort by for `rank.sort_codes(values, ascending)`'s order, cheaper: numbers
     as they are (negated if descending; NaN sorts last either way, and equal values tie, as
     their codes do), anything else by its codes."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
@@ -440,7 +439,7 @@ def _sort_key(values: object, ascending: bool) -> np.ndarray:
         else:
             values = values.astype(np.int64)
         return values if ascending else -values
-    return _sort_codes(values, ascending)
+    return sort_codes(values, ascending)
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -566,11 +565,11 @@ def _tsv_slices(path: Path, head: int, groups: list[_Group], group_of: np.ndarra
     return total, out
 
 
-def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions
-                   ) -> int | None:
-    """Rank as `rank.rank_to_files` does, in groups of contigs on worker processes; the
-    number of candidates, or None (nothing written) when the single pass must do it."""
-    families = read_ped(ped)
+def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
+                   families: dict[str, Family]) -> int | None:
+    """Rank as `helgenom.rank.run.rank_to_files` does, in groups of contigs on worker
+    processes (`families` as read from `ped`); the number of candidates, or None (nothing
+    written) when the single pass must do it."""
     affected = [fam for fam in families.values() if fam.affected]
     if len(affected) != 1 or WORKERS < 2:
         return None
@@ -631,15 +630,8 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
                     index: _Index, header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
     clock = _Clock("main")
-    notes = _check_samples(families, header, vcf, ped)
-    if annotation_source(header) is None:
-        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
-                     "consequences are unknown and no compound heterozygotes can be formed")
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
-    own = {"HGImpact", "GeneticModels", "HGQuality"}
-    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(opts.rank_model).name} "
-              "scores: every variant gets its not_reported score"
-              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    notes = input_notes(vcf, ped, families, header, scorers)
     samples = [m.sample for fam in families.values() for m in fam.members]
     sv: tuple[pd.DataFrame, Genotypes] | None = None
     if opts.sv:
@@ -723,7 +715,7 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
             with tmp_tsv.open("wb") as handle:
                 for path in opts.qc:
                     handle.writelines(f"{line}\n".encode()
-                                      for line in header_lines(Path(path)))
+                                      for line in qc_lines(path))
                 handle.write(results[0].header_line)
                 header_bytes = handle.tell()
             size, pieces = _tsv_slices(tmp_tsv, header_bytes, results, group_of, place,

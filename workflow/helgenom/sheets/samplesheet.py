@@ -11,7 +11,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from helgenom import ID_PATTERN
 from helgenom.errors import InputError, Problem
 from helgenom.sheets.pedigree import Family, Individual, build_families, check_families
+from helgenom.sheets.thresholds import PRESETS, merge_thresholds
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 
@@ -423,9 +424,17 @@ def validate_config(config: dict, source: str = "config") -> dict:
 # --- a run ----------------------------------------------------------------------------------
 
 
-def load_run(config: dict, workdir: Path | str = ".", config_source: str = "config") -> Run:
+FileCheck = Callable[[Path], "str | None"]
+
+
+def load_run(config: dict, workdir: Path | str = ".", config_source: str = "config",
+             file_checks: Mapping[str, FileCheck] | None = None) -> Run:
     """Validate config, samples.tsv (rows and pedigree) and units.tsv; InputError with all
-    problems of all files. Sheet and FASTQ paths are relative to `workdir`."""
+    problems of all files. Sheet and FASTQ paths are relative to `workdir`.
+
+    `file_checks` maps a key of CONFIG_FILES (e.g. "rank_model") to a function that reads
+    the configured file and returns what is wrong with it (None: nothing). The engines own
+    their formats: `helgenom.cli.validate.check_run` passes their readers in."""
     problems: list[Problem] = []
     try:
         config = validate_config(config, config_source)
@@ -453,7 +462,8 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         problems += found
         warnings += [note] if note else []
     if isinstance(config, dict) and not problems:
-        problems += _config_file_problems(config, workdir, config_source)
+        problems += _config_file_problems(config, workdir, config_source,
+                                          file_checks or {})
     if problems:
         raise InputError(problems)
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)
@@ -527,13 +537,11 @@ CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start wh
 )
 
 
-def _config_file_problems(config: dict, workdir: Path | str, source: str) -> list[Problem]:
-    """Configured files that are missing, unindexed (population VCF) or unreadable (rank
-    models are parsed here, so that a bad .ini stops the run before any job), and QC
-    thresholds that do not make sense."""
-    from helgenom.qc.verdict import PRESETS, merge_thresholds
-    from helgenom.rank.model import RankModelError, load_rank_model
-
+def _config_file_problems(config: dict, workdir: Path | str, source: str,
+                          file_checks: Mapping[str, FileCheck]) -> list[Problem]:
+    """Configured files that are missing, unindexed (population VCF) or unreadable (each
+    `file_checks` reader, e.g. the rank models' parser, so that a bad .ini stops the run
+    before any job), and QC thresholds that do not make sense."""
     problems = []
     qc = config.get("qc", {})
     try:
@@ -553,11 +561,8 @@ def _config_file_problems(config: dict, workdir: Path | str, source: str) -> lis
                 Path(f"{path}{ext}").is_file() for ext in (".tbi", ".csi")):
             problems.append(Problem(source, None, where, value, f"{what} has no .tbi/.csi "
                                     f"index: run `tabix -p vcf {path}`", kind="key"))
-        elif key.endswith("rank_model"):
-            try:
-                load_rank_model(path)
-            except RankModelError as error:
-                problems.append(Problem(source, None, where, value, str(error), kind="key"))
+        elif key in file_checks and (error := file_checks[key](path)):
+            problems.append(Problem(source, None, where, value, error, kind="key"))
     return problems
 
 
