@@ -6,7 +6,7 @@
 
 What it does (see tests/benchmarks/README.md for the figures measured so far):
 
-1. Tiles the GIAB Ashkenazi trio (`../shared/data/giab-trio/ashk-trio.vcf.gz`, 9,940 records,
+1. Tiles the GIAB Ashkenazi trio (`tests/data/giab-trio/ashk-trio.vcf.gz`, 9,940 records,
    GRCh37 chromosomes 1 and 2) to N records. Copy 0 is the original file; copy k >= 1 puts the
    records of chromosome 1 on a new contig `1_tileK` and those of chromosome 2 on `2_tileK`
    (declared in the header with the lengths of 1 and 2, POS unchanged), and suffixes every
@@ -20,8 +20,10 @@ What it does (see tests/benchmarks/README.md for the figures measured so far):
 4. Prints a table (and writes it as JSON to the workdir) against the goals: 5M records in
    <= 60 s and <= 2 GB peak RSS, and >= 20x GENMOD's throughput on the same records.
 
-A benchmark, not a test: pytest does not collect it. Without ../shared/data it prints
-'skipped' and exits 0.
+A benchmark, not a test: pytest does not collect it. Its inputs (the trio VCF and PED, GENMOD's
+cmms v1.9 rank model) are the copies in tests/data (see tests/data/PROVENANCE.md); set
+HELGENOM_SHARED_DATA to a folder with the same layout (giab-trio/, rank-models/) to use
+another. Without them it prints 'skipped' and exits 0.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("HELGENOM_SHARED_DATA", REPO.parent / "shared" / "data"))
-TRIO_VCF = SHARED_DATA / "giab-trio" / "ashk-trio.vcf.gz"
-TRIO_PED = SHARED_DATA / "giab-trio" / "ashk-trio.ped"
-RANK_MODEL = SHARED_DATA / "rank-models" / "genmod_rank_model_cmms_v1.9.ini"
+# The repository's copies by default; HELGENOM_SHARED_DATA points at another folder laid out
+# alike (e.g. ../shared/data).
+INPUT_DATA = Path(os.environ.get("HELGENOM_SHARED_DATA", REPO / "tests" / "data"))
+TRIO_VCF = INPUT_DATA / "giab-trio" / "ashk-trio.vcf.gz"
+TRIO_PED = INPUT_DATA / "giab-trio" / "ashk-trio.ped"
+RANK_MODEL = INPUT_DATA / "rank-models" / "genmod_rank_model_cmms_v1.9.ini"
 
 GENMOD_VERSION = "3.12.0"
 GENMOD_PROCESSES = 2
@@ -627,8 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     missing = [p for p in (TRIO_VCF, TRIO_PED, RANK_MODEL) if not p.exists()]
     if missing:
-        print(f"skipped: the shared data is absent ({', '.join(map(str, missing))}); "
-              "set HELGENOM_SHARED_DATA or run from a checkout next to ../shared/data")
+        print(f"skipped: the input data is absent ({', '.join(map(str, missing))}); "
+              "set HELGENOM_SHARED_DATA to a folder with giab-trio/ and rank-models/")
         return 0
     for tool in ("bcftools", "bgzip", "tabix", "/usr/bin/time"):
         if shutil.which(tool) is None:

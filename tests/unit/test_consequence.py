@@ -17,10 +17,10 @@ from helgenom.rank.consequence import (
     gene_annotation,
     normalise,
 )
-from helpers import SHARED_DATA, need_tools
+from helpers import TEST_DATA, need_tools
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "consequence"
-FIXTURES = SHARED_DATA / "genmod-fixtures"
+DATA = TEST_DATA / "consequence"
+FIXTURES = TEST_DATA / "genmod-fixtures"
 COLUMNS = ["consequence", "gene", "genes", "protein_change", "severity", "impact"]
 
 
@@ -61,14 +61,6 @@ def declared_copy(path: Path, tmp_path: Path) -> Path:
     out = tmp_path / path.name
     out.write_text("\n".join([lines[0], *extra, *lines[1:]]) + "\n")
     return out
-
-
-def shared(name: str) -> Path:
-    if not SHARED_DATA.exists():
-        pytest.skip(f"needs {SHARED_DATA} (GENMOD fixtures, absent in a user's clone)")
-    if not (FIXTURES / name).exists():
-        pytest.skip(f"needs {FIXTURES / name}")
-    return FIXTURES / name
 
 
 # ------------------------------------------------------------------ vocabulary, source choice
@@ -221,7 +213,7 @@ def test_vep_layout_default_when_the_header_has_no_format():
 
 
 def test_small_vep_through_the_reader(tmp_path):
-    out = annotated(declared_copy(shared("small_vep.vcf"), tmp_path))
+    out = annotated(declared_copy(FIXTURES / "small_vep.vcf", tmp_path))
     get = out[COLUMNS].to_dict("index")
     assert (get[(55073623, "G")]["consequence"], get[(55073623, "G")]["gene"],
             get[(55073623, "G")]["genes"]) == ("missense", "ACOT11", ("ACOT11",))
@@ -251,7 +243,7 @@ def test_snpeff_fixture():
 
 
 def test_genmod_annotation_gives_genes_without_consequence(tmp_path):
-    get = annotated(declared_copy(shared("test_vcf_regions.vcf"), tmp_path))[COLUMNS] \
+    get = annotated(declared_copy(FIXTURES / "test_vcf_regions.vcf", tmp_path))[COLUMNS] \
         .to_dict("index")
     assert get[(879537, "C")] == {"consequence": "", "gene": "SAMD11", "genes": ("SAMD11", "NOC2L"),
                                   "protein_change": "", "severity": consequence.UNKNOWN_RANK,

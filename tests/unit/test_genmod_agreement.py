@@ -5,14 +5,13 @@ helgenom's expected value and the reason, in tests/data/genmod/deliberate_differ
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from genmod_compare import differences, read_models, run_helgenom
-from helpers import SHARED_DATA, need_tools
+from helpers import TEST_DATA, need_tools
 
-FIXTURES = SHARED_DATA / "genmod-fixtures"
-EXPECTED = Path(__file__).resolve().parents[1] / "data" / "genmod"
+FIXTURES = TEST_DATA / "genmod-fixtures"
+EXPECTED = TEST_DATA / "genmod"
 CASES = [
     *(("test_vcf_regions.vcf", ped, None) for ped in (
         "recessive_trio.ped", "dominant_trio.ped", "duo.ped", "one_ind.ped", "multi_family.ped")),
@@ -38,8 +37,6 @@ def as_text(value: tuple[frozenset, frozenset]) -> tuple[str, str]:
 
 @pytest.mark.parametrize(("vcf", "ped", "rp"), CASES, ids=[case_name(*c) for c in CASES])
 def test_models_and_compounds_match_genmod_or_differ_on_purpose(tmp_path, vcf, ped, rp):
-    if not FIXTURES.is_dir():
-        pytest.skip(f"needs {FIXTURES} (../shared/data is absent in a user's clone)")
     need_tools("bcftools", "bgzip", "tabix")
     name = case_name(vcf, ped, rp)
     ours = run_helgenom(FIXTURES / vcf, FIXTURES / ped, tmp_path / "out",

@@ -17,7 +17,7 @@ from helgenom.io import vcf as vcfio
 from helgenom.io.vcf import read_header, read_variants
 from helgenom.rank import consequence
 from helgenom.rank.consequence import gene_annotation, parse_bcsq
-from helpers import SHARED_DATA, bgzip_indexed, need_tools
+from helpers import TEST_DATA, bgzip_indexed, need_tools
 
 SAMPLES = ["dad", "mum", "kid"]
 HEADER = [
@@ -284,9 +284,7 @@ def test_gzip_text_header_is_read(tmp_path):
 
 
 def test_vectorised_bcsq_on_the_giab_trio():
-    vcf = SHARED_DATA / "giab-trio" / "ashk-trio.vcf.gz"
-    if not vcf.exists():
-        pytest.skip(f"needs {vcf}")
+    vcf = TEST_DATA / "giab-trio" / "ashk-trio.vcf.gz"
     header = read_header(vcf)
     table, _ = read_variants(vcf, header.samples, ["BCSQ"], header)
     values = [None if pd.isna(v) else v for v in table["BCSQ"]]

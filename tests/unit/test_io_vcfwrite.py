@@ -16,7 +16,7 @@ import pytest
 from helgenom.io import vcfwrite
 from helgenom.io.vcf import read_header, read_variants
 from helgenom.io.vcfwrite import INFO_FIELDS, write_vcf
-from helpers import SHARED_DATA, bgzip_indexed, need_tools
+from helpers import TEST_DATA, bgzip_indexed, need_tools
 
 SAMPLES = ["dad", "mum", "kid"]
 HEADER = [
@@ -245,9 +245,7 @@ def test_index_matches_tabix_across_bins_windows_and_contigs(tmp_path):
 
 
 def test_giab_trio_round_trip(tmp_path):
-    vcf = SHARED_DATA / "giab-trio" / "ashk-trio.vcf.gz"
-    if not vcf.exists():
-        pytest.skip(f"needs {vcf}")
+    vcf = TEST_DATA / "giab-trio" / "ashk-trio.vcf.gz"
     header = read_header(vcf)
     table, _ = read_variants(vcf, header.samples, [], header)
     table["impact"] = "MODIFIER"
@@ -265,7 +263,7 @@ def test_giab_trio_round_trip(tmp_path):
 def test_a_late_multi_allelic_record_switches_source_cleanly(tmp_path, monkeypatch):
     """Blocks of a few records each: the raw source is abandoned many blocks in (reader and
     writer threads stop), the split source then writes every record."""
-    monkeypatch.setattr(vcfwrite, "BLOCK_BYTES", 2000)
+    monkeypatch.setattr(vcfwrite, "READ_AHEAD_BYTES", 2000)
     records = [record("chr1", p) for p in range(100, 5100, 10)]
     records.append(record("chr1", 6000, "C", "T,A"))
     source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helgenom.io import tabix
 from helgenom.io.vcf import RecordText
 from helgenom.rank import chunked as rankchunks
 from helgenom.rank.candidates import RankOptions, rank_single_pass
@@ -126,7 +127,7 @@ def test_group_text_read_from_the_index_is_what_tabix_prints(tmp_path, monkeypat
     monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 5)
     vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, _records(),
                                  contigs=("chr1", "chr2", "chrX")))
-    index = rankchunks._read_index(vcf)
+    index = tabix.read_index(vcf)
     groups = _groups(index.contigs, set())
     spans = rankchunks._group_spans(index, groups)
     assert len(groups) == 3 and all(span is not None for span in spans)
@@ -138,7 +139,7 @@ def test_group_text_read_from_the_index_is_what_tabix_prints(tmp_path, monkeypat
         assert text.header() + b"".join(text.chunks()) == printed
         assert b"".join(text.chunks()) == b"".join(text.chunks())  # kept for the writer
     ped = write_ped(tmp_path / "fam.ped", TRIO)
-    monkeypatch.setattr(rankchunks, "_tbi_contigs", lambda *_: None)  # bcftools index -s
+    monkeypatch.setattr(tabix, "read_tbi", lambda *_: None)  # bcftools index -s
     _same_as_single_pass(tmp_path, vcf, ped, RankOptions())
 
 
@@ -155,20 +156,20 @@ def test_the_tbi_read_here_says_what_bcftools_says(tmp_path, monkeypatch):
                              text=True, check=True).stdout.splitlines()
     expected = [(line.split("\t")[0], int(line.split("\t")[2])) for line in printed]
     assert [name for name, _ in expected] == ["chr1", "chrX", "chr3"]  # file order
-    index = rankchunks._read_index(vcf)
+    index = tabix.read_index(vcf)
     assert index.contigs == expected and index.spans is not None
     spans = [index.spans[name] for name, _ in expected]
     assert all(a[1] <= b[0] < b[1] for a, b in itertools.pairwise(spans))
     with monkeypatch.context() as patch:  # bcftools' answer, without spans
-        patch.setattr(rankchunks, "_tbi_contigs", lambda *_: None)
-        assert rankchunks._read_index(vcf) == rankchunks._Index(expected, None)
+        patch.setattr(tabix, "read_tbi", lambda *_: None)
+        assert tabix.read_index(vcf) == tabix.TabixIndex(expected, None)
     tbi = Path(f"{vcf}.tbi")
     whole = tbi.read_bytes()
     tbi.write_bytes(whole[:len(whole) // 2])  # cut inside a BGZF block: htslib fails too
-    assert rankchunks._tbi_contigs(tbi) is None
-    assert rankchunks._read_index(vcf).contigs == []  # the single pass reads it
+    assert tabix.read_tbi(tbi) is None
+    assert tabix.read_index(vcf).contigs == []  # the single pass reads it
     tbi.unlink()
-    assert rankchunks._read_index(vcf).contigs == []
+    assert tabix.read_index(vcf).contigs == []
 
 
 def test_svs_go_with_their_contig(tmp_path, monkeypatch):

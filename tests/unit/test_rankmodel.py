@@ -8,23 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from helgenom.rank.model import RankModelError, csq_format, load_rank_model
-from helpers import SHARED_DATA
+from helpers import TEST_DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "rankmodel"
-MODELS = SHARED_DATA / "rank-models"
-FIXTURES = SHARED_DATA / "genmod-fixtures"
+DATA = TEST_DATA / "rankmodel"
+MODELS = TEST_DATA / "rank-models"
+FIXTURES = TEST_DATA / "genmod-fixtures"
 SNV_MODEL = MODELS / "clinicalgenomics_grch38_rank_model_-v0.4-.ini"
 SV_MODEL = MODELS / "clinicalgenomics_grch38_sv_rank_model_-v0.2-.ini"
 CMMS_MODEL = MODELS / "genmod_rank_model_cmms_v1.9.ini"
 EXAMPLE_MODEL = FIXTURES / "genmod_example.ini"
 SCORE_TEST_MODEL = DATA / "genmod_score_test.ini"  # GENMOD's examples/score_test.ini
-
-
-def needs(*paths: Path) -> None:
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        pytest.skip(f"needs {missing[0]} (../shared/data: GENMOD fixtures and rank models, "
-                    "absent in a user's clone)")
 
 
 def read_vcf(path: Path) -> tuple[pd.DataFrame, list[str] | None]:
@@ -101,7 +94,6 @@ FAMILY_ID_AS_SCORE = {"fixture-regions/cg-snv-v0.4": ("variant_call_quality_filt
 @pytest.mark.parametrize("case", list(CASES))
 def test_scores_equal_genmod(case: str) -> None:
     source, scored_path, model_path, family = CASES[case]
-    needs(source, scored_path, model_path)
     model = load_rank_model(model_path)
     records, csq = read_vcf(source)
     absent = [key for key in model.info_keys() if key not in records]
@@ -141,7 +133,6 @@ def test_min_max_equal_genmod_rank_score_min_max() -> None:
                                     (DATA / "snv_edge.cmms-v1.9.scored.vcf", CMMS_MODEL),
                                     (DATA / "snv_edge.score-test.scored.vcf", SCORE_TEST_MODEL),
                                     (DATA / "sv_edge.cg-sv-v0.2.scored.vcf", SV_MODEL)]:
-        needs(model_path)
         model = load_rank_model(model_path)
         written = set(read_vcf(scored_path)[0]["RankScoreMinMax"])
         assert written == {f"FAM1:{model.min_score}:{model.max_score}"}
@@ -154,7 +145,6 @@ def test_min_max_equal_genmod_rank_score_min_max() -> None:
     (EXAMPLE_MODEL, "genmod example", "0.1", 4, 4),
 ])
 def test_load_models(path: Path, name: str, version: str, categories: int, plugins: int) -> None:
-    needs(path)
     model = load_rank_model(path)
     assert (model.name, model.version) == (name, version)
     assert (len(model.categories), len(model.plugins)) == (categories, plugins)
@@ -165,7 +155,6 @@ def test_load_models(path: Path, name: str, version: str, categories: int, plugi
 
 
 def test_model_details() -> None:
-    needs(SNV_MODEL, SV_MODEL, CMMS_MODEL)
     snv = load_rank_model(SNV_MODEL)
     assert list(snv.categories)[:2] == ["allele_frequency", "protein_prediction"]
     assert snv.categories["allele_frequency"].plugins == ["swegen", "gnomad", "mtaf", "loqusdb"]
@@ -186,7 +175,7 @@ def test_model_details() -> None:
     assert load_rank_model(CMMS_MODEL).categories["Protein_prediction"].aggregation == "sum"
 
 
-# ---------------------------------------------------------------- semantics, no shared data
+# ---------------------------------------------------------------- semantics, small models
 def small_model(tmp_path: Path) -> Path:
     path = tmp_path / "small.ini"
     path.write_text(GOOD)

@@ -24,7 +24,7 @@ from helgenom.sv.upd import (
     site_classes,
     upd_rows,
 )
-from helpers import SHARED_DATA, TRIO, need_tools, write_ped, write_vcf
+from helpers import TEST_DATA, TRIO, need_tools, write_ped, write_vcf
 
 U, B, M, P = UNINFORMATIVE, BIPARENTAL, MATERNAL, PATERNAL
 
@@ -215,12 +215,9 @@ def test_demo_has_no_upd_and_edited_chromosomes_are_called(demo: Path, tmp_path:
     print(upd.to_string())
 
 
-@pytest.mark.shared
 def test_giab_trio_has_no_upd() -> None:
     """A real trio (GIAB Ashkenazi, chr1 and chr2 records): no UPD call."""
-    folder = SHARED_DATA / "giab-trio"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent")
+    folder = TEST_DATA / "giab-trio"
     need_tools("bcftools")
     upd, _ = run_upd(folder / "ashk-trio.vcf.gz", folder / "ashk-trio.ped", chrx="X", chry="Y")
     assert upd["call"].tolist() == ["none", "none"]

@@ -12,6 +12,7 @@ import argparse
 import importlib
 
 from helgenom import __version__
+from helgenom.io.vcf import prefer_jemalloc
 
 COMMANDS = ("simulate", "samplesheet", "validate", "ped", "manifest", "ploidy", "rank", "qc",
             "cnv", "upd", "svmerge")
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefer_jemalloc()
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
 import os
 import queue
 import shlex
 import signal
-import struct
 import subprocess
 import tempfile
 import threading
@@ -46,6 +44,13 @@ import pyarrow.compute as pc
 
 from helgenom.io import bgzf
 from helgenom.io.bgzf import BgzfWriter, compress_blocks, copy_file
+from helgenom.io.tabix import (
+    TBI_MAX_END,
+    ContigIndex,
+    contig_sections,
+    pack_tbi,
+    virtual_offsets,
+)
 from helgenom.io.vcf import RecordText, VcfHeader, arrow_strings, split_alleles_command
 
 INFO_FIELDS = {
@@ -72,7 +77,7 @@ def info_header(categories: list[str]) -> str:
 
 
 # Bytes of record text handled per block; a little over three times this is held at once.
-BLOCK_BYTES = 1 << 22
+READ_AHEAD_BYTES = 1 << 22
 
 
 def _join_families(values: dict[str, pd.Series], keep_empty: bool) -> pd.Series:
@@ -452,8 +457,8 @@ def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Ro
     merger.layout.header_bytes = header_bytes
     try:
         # Records go into one reused buffer; the part line at its end moves to the front.
-        buffer, filled = bytearray(2 * BLOCK_BYTES), 0
-        for chunk in _ahead(source, BLOCK_BYTES):
+        buffer, filled = bytearray(2 * READ_AHEAD_BYTES), 0
+        for chunk in _ahead(source, READ_AHEAD_BYTES):
             if len(buffer) - filled < len(chunk):  # a record longer than a block
                 buffer = buffer[:filled] + bytearray(len(chunk) + len(buffer))
             buffer[filled:filled + len(chunk)] = chunk
@@ -476,174 +481,6 @@ def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Ro
         raise
     behind.close()
     return merger.layout
-
-
-# ---------------------------------------------------------------------- tabix index (.tbi)
-#
-# The writer knows every record's contig, start, end and place in the uncompressed output, so
-# it builds the .tbi itself (as `tabix -p vcf` would: binning index with htslib's merging of
-# small bins, linear index, per-contig pseudo-bin with the record count) once the compressed
-# block layout is read back from the output's BGZF headers. `tabix` runs instead when a record
-# has INFO/END (the record's end comes from it) or records are not sorted.
-
-_TBI_SHIFT, _TBI_LEVELS = 14, 5
-_TBI_BINS = ((1 << (3 * _TBI_LEVELS + 3)) - 1) // 7
-# Each contig's pseudo-bin: its first and last virtual offsets, mapped and unmapped records.
-TBI_PSEUDO_BIN = _TBI_BINS + 1
-_TBI_MAX_END = 1 << (_TBI_SHIFT + 3 * _TBI_LEVELS)
-_MIN_MARKER_DIST = 0x10000
-
-
-def _bin_first(level: int) -> int:
-    return ((1 << (3 * level)) - 1) // 7
-
-
-def _reg2bin(beg: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """htslib's hts_reg2bin for [beg, end) (0-based, end exclusive), vectorised."""
-    last = end - 1
-    out = np.zeros(len(beg), dtype=np.int64)
-    done = np.zeros(len(beg), dtype=bool)
-    for level in range(_TBI_LEVELS, 0, -1):
-        shift = _TBI_SHIFT + 3 * (_TBI_LEVELS - level)
-        same = ~done & ((beg >> shift) == (last >> shift))
-        out[same] = _bin_first(level) + (beg[same] >> shift)
-        done |= same
-    return out
-
-
-def _virtual_offsets(offsets: np.ndarray, addresses: np.ndarray, starts: np.ndarray
-                     ) -> np.ndarray:
-    """BGZF virtual offsets of uncompressed `offsets` (a block end is the next block's
-    start, as htslib's bgzf_tell reports it)."""
-    block = np.searchsorted(starts, offsets, side="right") - 1
-    return (addresses[block] << 16) | (offsets - starts[block])
-
-
-def _bgzf(data: bytes) -> bytes:
-    """`data` as BGZF, with the end-of-file block."""
-    return compress_blocks(data) + bgzf.EOF
-
-
-def _chunks_of(bins: np.ndarray, begin: np.ndarray, end: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """htslib's compress_binning: bins whose chunks span less than 64 kB of compressed file
-    go to their parent bin (if it has chunks), deepest level first; then chunks of a bin that
-    touch the same BGZF block are merged. Returns (bin, begin, end) per chunk, by bin."""
-    present = np.unique(bins)
-    for level in range(_TBI_LEVELS, 0, -1):
-        low, high = _bin_first(level), _bin_first(level + 1)
-        at_level = np.flatnonzero((bins >= low) & (bins < high))
-        if not len(at_level):
-            continue
-        ids, group = np.unique(bins[at_level], return_inverse=True)
-        first = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
-        last = np.zeros(len(ids), dtype=np.int64)
-        np.minimum.at(first, group, begin[at_level])
-        np.maximum.at(last, group, end[at_level])
-        parent = (ids - 1) >> 3
-        small = ((last >> 16) - (first >> 16) < _MIN_MARKER_DIST) & np.isin(parent, present)
-        moving = small[group]
-        bins = bins.copy()
-        bins[at_level[moving]] = parent[group[moving]]
-    order = np.lexsort((begin, bins))
-    bins, begin, end = bins[order], begin[order], end[order]
-    new = np.ones(len(bins), dtype=bool)
-    new[1:] = (bins[1:] != bins[:-1]) | ((end[:-1] >> 16) < (begin[1:] >> 16))
-    heads = np.flatnonzero(new)
-    return bins[heads], begin[heads], np.maximum.reduceat(end, heads) if len(heads) else end
-
-
-def _linear_index(beg: np.ndarray, end: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Per 16 kb window, the virtual offset of the first record that overlaps it; a window
-    no record overlaps takes the next window's (htslib's update_loff)."""
-    first_window, last_window = beg >> _TBI_SHIFT, (end - 1) >> _TBI_SHIFT
-    unset = np.iinfo(np.int64).max
-    offsets = np.full(int(last_window.max()) + 1, unset, dtype=np.int64)
-    span = last_window - first_window + 1
-    rows = np.repeat(np.arange(len(beg)), span)
-    within = np.arange(len(rows)) - np.repeat(np.cumsum(span) - span, span)
-    np.minimum.at(offsets, first_window[rows] + within, start[rows])
-    place = np.where(offsets != unset, np.arange(len(offsets)), len(offsets))
-    return offsets[np.minimum.accumulate(place[::-1])[::-1]]
-
-
-def _pack_bins(bins: np.ndarray, begin: np.ndarray, end: np.ndarray) -> bytes:
-    """Binning index records: uint32 bin, int32 n_chunk, n_chunk x (uint64 beg, end)."""
-    ids, counts = np.unique(bins, return_counts=True)
-    words = np.zeros(2 * len(ids) + 4 * len(bins), dtype="<u4")
-    record = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(2 + 4 * counts, out=record[1:])
-    words[record[:-1]] = ids
-    words[record[:-1] + 1] = counts
-    slot = np.repeat(record[:-1] + 2, counts) + 4 * (
-        np.arange(len(bins)) - np.repeat(np.cumsum(counts) - counts, counts))
-    for k, values in enumerate((begin, end)):
-        words[slot + 2 * k] = values & 0xFFFFFFFF
-        words[slot + 2 * k + 1] = values >> 32
-    return words.tobytes()
-
-
-@dataclass
-class ContigIndex:
-    """The .tbi section of one contig: binning chunks and linear index (virtual offsets),
-    the offsets of its first and past its last record, and its record count."""
-
-    name: str
-    bins: np.ndarray
-    begin: np.ndarray
-    end: np.ndarray
-    first: int
-    last: int
-    records: int
-    linear: np.ndarray
-
-    def shifted(self, address: int) -> ContigIndex:
-        """The same section for the file bytes moved `address` bytes further."""
-        shift = np.int64(address) << 16
-        return ContigIndex(self.name, self.bins, self.begin + shift, self.end + shift,
-                           self.first + int(shift), self.last + int(shift), self.records,
-                           self.linear + shift)
-
-
-def _contig_sections(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
-                     start: np.ndarray, stop: np.ndarray, header_end: int
-                     ) -> list[ContigIndex]:
-    """Per contig run of the sorted records, its .tbi section."""
-    sections = []
-    bounds = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1], True]) if len(tid) else [0]
-    for a, b in itertools.pairwise(bounds):
-        before = header_end if a == 0 else int(start[a])
-        r_beg, r_end, r_start, r_stop = beg[a:b], end[a:b], start[a:b], stop[a:b]
-        bins = _reg2bin(r_beg, r_end)
-        run = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
-        run_end = np.r_[run[1:], len(bins)] - 1
-        chunk_bins, chunk_begin, chunk_end = _chunks_of(bins[run], r_start[run],
-                                                        r_stop[run_end])
-        linear = _linear_index(r_beg, r_end, r_start)
-        sections.append(ContigIndex(names[int(tid[a])], chunk_bins, chunk_begin, chunk_end,
-                                    before, int(r_stop[-1]), int(b - a), linear))
-    return sections
-
-
-def pack_tbi(sections: list[ContigIndex]) -> bytes:
-    """The .tbi (BGZF) of the contig sections, in file order."""
-    meta = b"".join(s.name.encode() + b"\0" for s in sections)
-    parts = [b"TBI\1", struct.pack("<i7i", len(sections), 2, 1, 2, 0, ord("#"), 0, len(meta)),
-             meta]
-    for s in sections:
-        parts += [struct.pack("<i", len(np.unique(s.bins)) + 1),
-                  _pack_bins(s.bins, s.begin, s.end),
-                  struct.pack("<IiQQQQ", TBI_PSEUDO_BIN, 2, s.first, s.last, s.records, 0),
-                  struct.pack("<i", len(s.linear)), s.linear.astype("<u8").tobytes()]
-    parts.append(struct.pack("<Q", 0))
-    return _bgzf(b"".join(parts))
-
-
-def _tbi(names: list[str], tid: np.ndarray, beg: np.ndarray, end: np.ndarray,
-         start: np.ndarray, stop: np.ndarray, header_end: int) -> bytes:
-    """The .tbi of sorted records: contig index, [beg, end) and virtual offsets of each
-    record's start and end."""
-    return pack_tbi(_contig_sections(names, tid, beg, end, start, stop, header_end))
 
 
 @dataclass
@@ -684,17 +521,17 @@ def _index_sections(rows: _Rows, layout: _Layout) -> list[ContigIndex] | None:
     runs = tid[np.r_[True, tid[1:] != tid[:-1]]] if len(tid) else tid
     indexable = (not layout.has_end_tag and len(np.unique(runs)) == len(runs)
                  and not np.any((np.diff(beg) < 0) & (np.diff(tid) == 0))
-                 and (not len(end) or int(end.max()) <= _TBI_MAX_END))
+                 and (not len(end) or int(end.max()) <= TBI_MAX_END))
     if not indexable:
         return None
     assert layout.blocks is not None
     addresses, block_starts = layout.blocks
-    start = _virtual_offsets(starts, addresses, block_starts)
-    stop = _virtual_offsets(np.r_[starts[1:], layout.header_bytes + layout.total_bytes],
+    start = virtual_offsets(starts, addresses, block_starts)
+    stop = virtual_offsets(np.r_[starts[1:], layout.header_bytes + layout.total_bytes],
                             addresses, block_starts)
-    header_end = int(_virtual_offsets(np.array([layout.header_bytes]), addresses,
+    header_end = int(virtual_offsets(np.array([layout.header_bytes]), addresses,
                                       block_starts)[0])
-    return _contig_sections(names, tid, beg, end, start, stop, header_end)
+    return contig_sections(names, tid, beg, end, start, stop, header_end)
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helgenom.data import data_path
 from helgenom.errors import InputError, Problem
 from helgenom.io.reference import Region
 from helgenom.io.tsv import write_tsv
@@ -57,8 +58,6 @@ from helgenom.rank.model import RankModel, load_rank_model
 from helgenom.rank.phenotype import combined_score, gene_phenotype_scores
 from helgenom.sheets.pedigree import Family
 
-RESOURCES = Path(__file__).resolve().parents[3] / "resources"
-
 
 @dataclass
 class RankOptions:
@@ -73,8 +72,8 @@ class RankOptions:
     reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
     panel: frozenset[str] = frozenset()
     panel_mode: str = "boost"  # or "restrict"
-    rank_model: str = str(RESOURCES / "rank_model" / "helgenom_snv_v1.ini")
-    sv_rank_model: str = str(RESOURCES / "rank_model" / "helgenom_sv_v1.ini")
+    rank_model: str = str(data_path("rank_model", "helgenom_snv_v1.ini"))
+    sv_rank_model: str = str(data_path("rank_model", "helgenom_sv_v1.ini"))
     hpo: dict[str, list[str]] = field(default_factory=dict)  # family -> HPO terms
     qc: list[str] = field(default_factory=list)  # helgenom qc results (.qc.json/.qc.tsv)
 

@@ -38,8 +38,6 @@ import itertools
 import multiprocessing
 import os
 import shutil
-import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,8 +55,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helgenom.io.bgzf import inflate_blocks
 from helgenom.io.reference import Region
+from helgenom.io.tabix import TabixIndex, read_index
 from helgenom.io.tsv import write_tsv
 from helgenom.io.vcf import (
     Genotypes,
@@ -66,11 +64,11 @@ from helgenom.io.vcf import (
     UndeclaredInRegions,
     VcfHeader,
     concat_variants,
+    prefer_jemalloc,
     read_header,
 )
 from helgenom.io.vcfwrite import (
     INFO_FIELDS,
-    TBI_PSEUDO_BIN,
     NotStreamable,
     VcfPart,
     join_vcf_parts,
@@ -185,81 +183,7 @@ class _Group:
     no_ad: bool
 
 
-@dataclass
-class _Index:
-    """What the index says of an indexed input: (contig, records) in the index's order,
-    which is the file's (the index of bgzipped VCF text numbers contigs as it meets them);
-    from a .tbi also each contig's virtual offsets of its first record and past its last."""
-
-    contigs: list[tuple[str, int]]
-    spans: dict[str, tuple[int, int]] | None = None
-
-
-def _read_index(vcf: Path | str) -> _Index:
-    """The input's index: its .tbi read here (one pass over the bins); `bcftools index -s`
-    for a .csi or a .tbi that does not read as expected; no contigs when there is neither."""
-    read = _tbi_contigs(Path(f"{vcf}.tbi"))
-    if read is not None:
-        return read
-    if not any(Path(f"{vcf}.{ext}").is_file() for ext in ("tbi", "csi")):
-        return _Index([])
-    proc = subprocess.run(["bcftools", "index", "-s", str(vcf)], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        return _Index([])
-    contigs = []
-    for line in proc.stdout.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[2].isdigit():
-            contigs.append((parts[0], int(parts[2])))
-    return _Index(contigs)
-
-
-def _tbi_contigs(path: Path) -> _Index | None:
-    """The contigs with records, their counts and spans, from the .tbi at `path` (as htslib
-    writes it: header, names, then per contig its bins, the pseudo-bin among them, and its
-    linear index); None without a .tbi, or when it does not read so."""
-    if not path.is_file():
-        return None
-    try:
-        data = b"".join(block for _, block in inflate_blocks(path.read_bytes(), name=str(path)))
-        if data[:4] != b"TBI\x01":
-            return None
-        n_ref, l_nm = struct.unpack_from("<i", data, 4)[0], struct.unpack_from("<i", data, 32)[0]
-        names = data[36:36 + l_nm].split(b"\0")
-        if n_ref < 0 or len(names) < n_ref:
-            return None
-        position, unpack = 36 + l_nm, struct.unpack_from
-        contigs, spans = [], {}
-        for ref in range(n_ref):
-            (n_bin,) = unpack("<i", data, position)
-            position += 4
-            pseudo = None
-            for _ in range(n_bin):
-                bin_id, n_chunk = unpack("<Ii", data, position)
-                if bin_id == TBI_PSEUDO_BIN and n_chunk == 2:  # htslib writes one per contig
-                    pseudo = unpack("<4Q", data, position + 8)
-                position += 8 + 16 * n_chunk
-            (n_intv,) = unpack("<i", data, position)
-            position += 4 + 8 * n_intv
-            if n_bin and pseudo is None:
-                return None  # records without htslib's count of them
-            if pseudo is not None and pseudo[2]:
-                name = names[ref].decode()
-                contigs.append((name, pseudo[2]))
-                spans[name] = (pseudo[0], pseudo[1])
-        if position > len(data):
-            return None
-    except (OSError, ValueError, struct.error, UnicodeDecodeError):
-        return None
-    ends = [spans[name] for name, _ in contigs]
-    if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ends)) or any(
-            begin >= end for begin, end in ends):
-        return None  # contigs not one after the other in the file
-    return _Index(contigs, spans)
-
-
-def _group_spans(index: _Index, groups: list[list[str]]
+def _group_spans(index: TabixIndex, groups: list[list[str]]
                  ) -> list[tuple[int, int, int, int] | None]:
     """Per group: (the header's end, the virtual offsets of its first record and past its
     last one, its records), from the .tbi; None where its contigs are not in the .tbi. A
@@ -578,7 +502,7 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
     early = Path(vcf).stat().st_size >= MIN_RECORDS * MIN_BYTES_PER_RECORD
     pool = _start_workers() if early else None
     try:
-        index = _read_index(vcf)
+        index = read_index(vcf)
         if len(index.contigs) < 2 or sum(count for _, count in index.contigs) < MIN_RECORDS:
             return None
         pool = pool or _start_workers()
@@ -590,7 +514,8 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
 
 def _start_workers() -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(max_workers=WORKERS,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=prefer_jemalloc)
     for _ in range(WORKERS):
         pool.submit(_started)
     return pool
@@ -602,7 +527,7 @@ def _started() -> None:
 
 def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
                opts: RankOptions, families: dict[str, Family], family: Family,
-               index: _Index) -> int | None:
+               index: TabixIndex) -> int | None:
     header = read_header(vcf)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
                         if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
@@ -627,7 +552,7 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
 
 def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
                     opts: RankOptions, families: dict[str, Family], family: Family,
-                    index: _Index, header: VcfHeader, head: bytes,
+                    index: TabixIndex, header: VcfHeader, head: bytes,
                     workdir: Path) -> int:
     clock = _Clock("main")
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)

@@ -64,14 +64,14 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-GENE_DISEASES = (Path(__file__).resolve().parents[3] / "resources" / "phenotype"
-                 / "genes_to_disease.tsv.gz")
+from helgenom.data import data_path
+
+GENE_DISEASES = data_path("phenotype", "genes_to_disease.tsv.gz")
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 HPO_ID = re.compile(r"^HP:\d{7}$")
 FORWARD_WEIGHT, MAX_WEIGHT, REVERSE_WEIGHT = 0.5, 0.25, 0.25

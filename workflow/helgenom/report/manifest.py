@@ -28,8 +28,9 @@ from typing import Any
 import yaml
 
 from helgenom import __version__
+from helgenom.runtime import workflow_root
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = workflow_root()
 ENV_DIR = REPO / "workflow" / "envs"
 NOT_FOUND = "not found"
 CHUNK = 1 << 20

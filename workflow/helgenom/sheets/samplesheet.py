@@ -21,11 +21,13 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
 from helgenom import ID_PATTERN
+from helgenom.data import data_path
 from helgenom.errors import InputError, Problem
+from helgenom.runtime import workflow_root
 from helgenom.sheets.pedigree import Family, Individual, build_families, check_families
 from helgenom.sheets.thresholds import PRESETS, merge_thresholds
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+SCHEMA_DIR = data_path("schemas")
 
 _TYPES = {"string": "a string", "integer": "an integer", "number": "a number",
           "boolean": "true or false", "array": "a list", "object": "a mapping (key: value)",
@@ -469,7 +471,7 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)
 
 
-GMC_DIR = Path(__file__).resolve().parents[3] / "config" / "gmc"
+GMC_DIR = workflow_root() / "config" / "gmc"
 
 
 def choose_site(config: dict, samples: list[Sample], sheet: str) -> tuple[str, list[Problem]]:
