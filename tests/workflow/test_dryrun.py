@@ -126,18 +126,3 @@ def test_bad_sample_sheet_stops_the_run_before_any_job(small_demo, tmp_path):
     assert "samples.tsv:3" in message and "'sex'" in message and "'F'" in message
     assert not (workdir / "results").exists()
     assert not (workdir / "qc").exists()
-
-
-def test_fail_first_attempt_is_a_test_only_switch(small_demo):
-    """Off by default (rank's command unchanged); on, rank's first attempt exits 137."""
-    args = ("--dry-run", "--cores", "2", "--forcerun", "rank")
-    default = snakemake(small_demo, *args)
-    assert default.returncode == 0, default.stderr
-    assert "helgenom rank --vcf" in default.stdout and "fail_first_attempt" not in default.stdout
-    switched = snakemake(small_demo, *args, "--config",
-                         'testing={"fail_first_attempt": ["rank"]}')
-    assert switched.returncode == 0, switched.stderr
-    assert "if [ 1 -eq 1 ]; then echo 'testing.fail_first_attempt: rank" in switched.stdout
-    unknown = snakemake(small_demo, *args, "--config", 'testing={"fail_first_attempt": ["bwa"]}')
-    assert unknown.returncode != 0
-    assert "testing.fail_first_attempt[0]" in unknown.stdout + unknown.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,10 +41,29 @@ TEST_ARGS = (
     "--slurm-keep-successful-logs",
     "--max-threads", "1",
 )
-# A real rule of the demo run fails its first attempt (exit 137, as if killed for memory;
-# the test-only switch testing.fail_first_attempt) and must be resubmitted with more memory.
+# A real rule of the demo run fails its first attempt (exit 137, as if killed for memory) and
+# must be resubmitted with more memory. The fault is the test's own: a `helgenom` first on the
+# jobs' PATH whose first `helgenom rank` exits 137 (the workflow has no test switch).
 FAILING_RULE = "rank"
-FAIL_FIRST_ATTEMPT = ("--config", f'testing={{"fail_first_attempt": ["{FAILING_RULE}"]}}')
+KILLED = "test fault: the first helgenom rank exits 137, as if killed for memory"
+
+
+def failing_first_rank(folder: Path) -> dict[str, str]:
+    """A job environment whose first `helgenom rank` (of all jobs) exits 137; `folder`/bin
+    holds the wrapper, `folder`/killed its one-time marker (mkdir is atomic)."""
+    real = shutil.which("helgenom", path=job_env()["PATH"])
+    assert real, "helgenom is not installed next to this Python"
+    (folder / "bin").mkdir(parents=True)
+    wrapper = folder / "bin" / "helgenom"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = "{FAILING_RULE}" ] && mkdir {shlex.quote(str(folder / "killed"))} '
+        "2>/dev/null; then\n"
+        f"  echo '{KILLED}' >&2\n  exit 137\nfi\n"
+        f'exec {shlex.quote(real)} "$@"\n')
+    wrapper.chmod(0o755)
+    env = job_env()
+    return {**env, "PATH": f"{folder / 'bin'}:{env['PATH']}"}
 
 
 def _why_no_cluster() -> str | None:
@@ -127,9 +147,10 @@ def job_env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
 
-def run_snakemake(cmd: list[str], workdir: Path) -> Run:
+def run_snakemake(cmd: list[str], workdir: Path, env: dict[str, str] | None = None) -> Run:
     started = time.monotonic()
-    result = subprocess.run(cmd, cwd=REPO, env=job_env(), capture_output=True, text=True)
+    result = subprocess.run(cmd, cwd=REPO, env=env or job_env(), capture_output=True,
+                            text=True)
     return Run(workdir, result.returncode, result.stdout + result.stderr,
                time.monotonic() - started)
 
@@ -182,13 +203,14 @@ def demo_runs(cluster, tmp_path_factory) -> tuple[Run, Run]:
     local_cmd = snakemake_cmd(SNAKEFILE, local_dir, "--configfile", str(local_dir / "config.yaml"),
                               "--cores", "2", limit=DEMO_LIMIT)
     slurm_cmd = snakemake_cmd(SNAKEFILE, slurm_dir, "--configfile", str(slurm_dir / "config.yaml"),
-                              "--workflow-profile", str(PROFILE), *TEST_ARGS, *FAIL_FIRST_ATTEMPT,
+                              "--workflow-profile", str(PROFILE), *TEST_ARGS,
                               limit=DEMO_LIMIT)
     # The local run shares the CPUs with the cluster's jobs, at a lower priority: it has time to
     # spare, while the SLURM run's jobs form the critical path.
     with ThreadPoolExecutor(max_workers=1) as pool:
         local_run = pool.submit(run_snakemake, ["nice", "-n", "10", *local_cmd], local_dir)
-        slurm = run_snakemake(slurm_cmd, slurm_dir)
+        slurm = run_snakemake(slurm_cmd, slurm_dir,
+                              failing_first_rank(tmp_path_factory.mktemp("fault")))
         local = local_run.result()
     print(f"\nslurm demo run: {slurm.seconds:.0f} s, {len(slurm.submissions())} sbatch jobs "
           f"(exit {slurm.returncode}); local run alongside: {local.seconds:.0f} s "
@@ -225,7 +247,10 @@ def test_real_rule_failing_its_first_attempt_is_resubmitted_with_more_memory(dem
     assert [records[job] for job in jobs] == [("FAILED", "4000M"), ("COMPLETED", "8000M")], (
         jobs, records)
     first_log = slurm.submissions()[jobs[0]][1].read_text()
-    assert "testing.fail_first_attempt" in first_log and "exit status 137" in first_log
+    assert "exit status 137" in first_log
+    rule_logs = slurm.workdir / "logs" / "rank"
+    assert not any(KILLED in log.read_text() for log in rule_logs.glob("*.log")), \
+        "the retry's log should replace the killed attempt's"
 
 
 def test_candidate_list_through_slurm_equals_the_local_run(demo_runs):

@@ -90,21 +90,6 @@ MANIFEST_SIZE_ONLY_ABOVE = (
 )
 
 
-def fail_first_attempt(rule_name):
-    """Test-only (config `testing.fail_first_attempt`): a shell prefix that makes the first
-    attempt of `rule_name` exit 137, as if killed for memory, so that a test sees the retry
-    with more memory finish the run; empty (the command is unchanged) unless listed. The
-    rule gives `resources.attempt` (formatted when the job runs, so the retry sees 2).
-    """
-    if rule_name not in CFG["testing"]["fail_first_attempt"]:
-        return ""
-    return (
-        "if [ {resources.attempt} -eq 1 ]; then echo 'testing.fail_first_attempt:"
-        f" {rule_name} fails its first attempt (exit 137, as if killed for memory)' >&2;"
-        " exit 137; fi; "
-    )
-
-
 def _alternation(names):
     return "|".join(re.escape(name) for name in names) or "^$"
 

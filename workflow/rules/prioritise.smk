@@ -26,7 +26,6 @@ rule rank:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
-        attempt=lambda wildcards, attempt: attempt,
     params:
         prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
         hpo=family_hpo,
@@ -46,8 +45,7 @@ rule rank:
     message:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
-        fail_first_attempt("rank")
-        + "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
+        "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
         " {params.hpo} {params.extra} --qc {input.qc} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
         " {params.gates}"

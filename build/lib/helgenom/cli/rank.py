@@ -1,0 +1,72 @@
+"""helgenom rank: inheritance models and a ranked candidate list (engine: helgenom.rank)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+
+from helgenom.errors import InputError
+from helgenom.rank import candidates
+from helgenom.rank.candidates import RankOptions, parse_hpo, read_gene_list
+from helgenom.rank.inheritance import Gates
+from helgenom.rank.model import RankModelError
+from helgenom.rank.run import rank_to_files
+
+
+def run(args: argparse.Namespace) -> int:
+    gates = Gates(**{f.name: getattr(args, f.name) for f in fields(Gates)
+                     if f.name != "enabled" and getattr(args, f.name, None) is not None},
+                  enabled=not args.no_gates)
+    try:
+        opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
+                           chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
+                           reduced_penetrance=read_gene_list(args.reduced_penetrance),
+                           panel=read_gene_list(args.panel), panel_mode=args.panel_mode,
+                           hpo=parse_hpo(args.hpo), qc=args.qc)
+        opts.rank_model = args.rank_model or opts.rank_model
+        opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
+        count = rank_to_files(args.vcf, args.ped, args.out, opts)
+    except (InputError, RankModelError, ValueError, OSError) as error:
+        print(f"helgenom rank: {error}", file=sys.stderr)
+        return 2
+    print(f"helgenom rank: {count} candidates -> {args.out}.candidates.tsv, "
+          f"{args.out}.vcf.gz", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("rank", help="inheritance models and a ranked candidate list",
+                            description=candidates.__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vcf", required=True, help="joint VCF/BCF (bcftools csq annotated)")
+    parser.add_argument("--ped", required=True, help="PED file: one or many families")
+    parser.add_argument("--out", required=True, help="output prefix")
+    parser.add_argument("--sv", help="SV VCF of the same samples, ranked with the small variants")
+    parser.add_argument("--gff3", help="gene models (GFF3) for SV gene overlap (with --sv)")
+    parser.add_argument("--reduced-penetrance", metavar="GENES",
+                        help="genes (one per line) where AD allows unaffected carriers")
+    parser.add_argument("--panel", metavar="GENES", help="gene panel (one symbol per line)")
+    parser.add_argument("--hpo", action="append", default=[], metavar="FAMILY:HP:0000001,...",
+                        help="the affected members' HPO terms, per family (repeatable)")
+    parser.add_argument("--qc", action="append", default=[], metavar="QC.json",
+                        help="helgenom qc result(s): the verdict heads the candidate list")
+    parser.add_argument("--rank-model", help="GENMOD rank model (.ini) for small variants "
+                        "(default: resources/rank_model/helgenom_snv_v1.ini)")
+    parser.add_argument("--sv-rank-model", help="GENMOD rank model (.ini) for SVs "
+                        "(default: resources/rank_model/helgenom_sv_v1.ini)")
+    parser.add_argument("--panel-mode", choices=("boost", "restrict"), default="boost",
+                        help="panel genes first (boost) or only panel genes (restrict)")
+    parser.add_argument("--af-tag", default="GNOMADAF", help="INFO tag with population AF")
+    parser.add_argument("--max-af", type=float, default=0.01,
+                        help="population AF above which a variant is not a candidate")
+    parser.add_argument("--chrx", default="chrX")
+    parser.add_argument("--chry", default="chrY")
+    parser.add_argument("--par", action="append", default=[],
+                        help="pseudo-autosomal region CHROM:START-END (repeatable)")
+    parser.add_argument("--no-gates", action="store_true", help="turn genotype gates off")
+    for f in fields(Gates):
+        if f.name != "enabled":
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default),
+                                default=None, help=f"genotype gate (default {f.default})")
+    parser.set_defaults(func=run)

@@ -1,0 +1,65 @@
+"""helgenom validate: the checks a run makes before its first job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from helgenom.errors import InputError
+from helgenom.rank.model import RankModelError, load_rank_model
+from helgenom.sheets.samplesheet import Run, load_run, load_yaml
+
+
+def _rank_model_error(path: Path) -> str | None:
+    try:
+        load_rank_model(path)
+    except RankModelError as error:
+        return str(error)
+    return None
+
+
+# Readers of configured files whose format an engine owns.
+FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
+
+
+def check_run(config: dict, workdir: Path | str = ".", config_source: str = "config") -> Run:
+    """Every check a run makes before its first job (the workflow's start and `helgenom
+    validate` call this): config, sheets, pedigree, FASTQs, configured files and their
+    formats; InputError with every problem found."""
+    return load_run(config, workdir, config_source, file_checks=FILE_CHECKS)
+
+
+def _n(items: Collection[Any], noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{len(items)} {noun if len(items) == 1 else plural}"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        run = check_run(load_yaml(args.config), args.workdir, config_source=args.config)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{args.config}: inputs are valid: {_n(run.families, 'family')}, "
+          f"{_n(run.samples, 'sample')}, {_n(run.units, 'unit')}, {_n(run.warnings, 'warning')}")
+    for fid, family in run.families.items():
+        affected = ", ".join(m.sample for m in family.affected) or "none"
+        units = [u for m in family.members for u in run.units_of(m.sample)]
+        print(f"  {fid}: {_n(family.members, 'sample')}, {_n(units, 'unit')}, affected: {affected}")
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `validate` subcommand."""
+    p = sub.add_parser("validate", help="check config, samples.tsv and units.tsv before a run",
+                       description="Check the config, both sheets, the pedigree and the FASTQ "
+                       "files; print a summary (exit 0) or every problem (exit 2).")
+    p.add_argument("--config", required=True, help="workflow config YAML")
+    p.add_argument("--workdir", default=".", help="workflow working directory (Snakemake "
+                   "--directory); relative paths resolve against it (default: .)")
+    p.set_defaults(func=run)

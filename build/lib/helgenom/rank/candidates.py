@@ -1,0 +1,546 @@
+"""`helgenom rank`: inheritance models, scores and the ranked candidate list of each family.
+
+Input: a joint VCF/BCF (any number of families) and a PED file. Output: `PREFIX.vcf.gz`
+(bi-allelic records with GENMOD-compatible INFO: GeneticModels, Compounds, RankScore,
+RankScoreNormalized, RankResult) and `PREFIX.candidates.tsv` (one row per candidate variant
+per family, best first, with the per-category score breakdown and every member's genotype).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helgenom.data import data_path
+from helgenom.errors import InputError, Problem
+from helgenom.io.reference import Region
+from helgenom.io.tsv import write_tsv
+from helgenom.io.vcf import (
+    Genotypes,
+    RecordText,
+    VcfHeader,
+    arrow_strings,
+    concat_variants,
+    read_header,
+    read_variants,
+)
+from helgenom.io.vcfwrite import write_vcf
+from helgenom.rank.consequence import (
+    annotation_fields,
+    annotation_source,
+    gene_annotation,
+    impact,
+    severity,
+    str_array,
+    text_column,
+)
+from helgenom.rank.genes import read_gene_models, sv_gene_effects
+from helgenom.rank.hemizygous import hemizygous_over_deletions
+from helgenom.rank.inheritance import (
+    MODELS,
+    CompoundPairs,
+    FamilyGenotypes,
+    Gates,
+    chromosome_classes,
+    compound_candidates,
+    compound_pairs,
+    gate_failures,
+    single_variant_models,
+)
+from helgenom.rank.model import RankModel, load_rank_model
+from helgenom.rank.phenotype import combined_score, gene_phenotype_scores
+from helgenom.sheets.pedigree import Family
+
+
+@dataclass
+class RankOptions:
+    af_tag: str = "GNOMADAF"
+    max_af: float = 0.01
+    gates: Gates = field(default_factory=Gates)
+    chrx: str = "chrX"
+    chry: str = "chrY"
+    par: list[str] = field(default_factory=list)
+    sv: str | None = None  # SV VCF ranked with the small variants
+    gff3: str | None = None  # gene models for SV gene overlap
+    reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
+    panel: frozenset[str] = frozenset()
+    panel_mode: str = "boost"  # or "restrict"
+    rank_model: str = str(data_path("rank_model", "helgenom_snv_v1.ini"))
+    sv_rank_model: str = str(data_path("rank_model", "helgenom_sv_v1.ini"))
+    hpo: dict[str, list[str]] = field(default_factory=dict)  # family -> HPO terms
+    qc: list[str] = field(default_factory=list)  # helgenom qc results (.qc.json/.qc.tsv)
+
+
+def match_contig(name: str, contigs: list[str]) -> str:
+    """`name` as the VCF spells it: chrX vs X (and chrM vs MT) mismatches are resolved."""
+    if not contigs or name in contigs:
+        return name
+    bare = name.removeprefix("chr")
+    for candidate in (bare, f"chr{bare}", *(("MT", "chrM") if bare in ("M", "MT") else ())):
+        if candidate in contigs:
+            return candidate
+    return name
+
+
+def variant_id(table: pd.DataFrame) -> pd.Series:
+    """GENMOD's variant id: CHROM_POS_REF_ALT."""
+    return (table["CHROM"].astype(str) + "_" + table["POS"].astype(str) + "_"
+            + table["REF"].astype(str) + "_" + table["ALT"].astype(str))
+
+
+def genotype_strings(gts: Genotypes, sample: str, rows: np.ndarray | None = None
+                     ) -> pd.api.extensions.ExtensionArray:
+    """'0/1', '1' (haploid), './.' ... of `sample` at `rows` (default: every row)."""
+    gt, ploidy = gts.gt[sample], gts.ploidy[sample]
+    if rows is not None:
+        gt, ploidy = gt[rows], ploidy[rows]
+    return text_column(["./.", "0/0", "0/1", "1/1", ".", "0", "1", "1"],
+                       gt.astype(np.int64) + 1 + 4 * (ploidy == 1))
+
+
+def _join_models(matrix: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Row-wise '|'.join of the model names set in a (rows x models) boolean matrix."""
+    bits = matrix.astype(np.int64) @ (1 << np.arange(matrix.shape[1], dtype=np.int64))
+    found, which = np.unique(bits, return_inverse=True)
+    return text_column(["|".join(m for i, m in enumerate(MODELS) if code >> i & 1)
+                        for code in found.tolist()], which.reshape(-1))
+
+
+MAX_LISTED_PARTNERS = 20
+
+
+def _score_texts(scores: np.ndarray) -> pa.Array:
+    """f"{score:g}" of every value (each distinct bit pattern formatted once)."""
+    codes, uniques = pd.factorize(np.asarray(scores, dtype=np.float64).view(np.int64))
+    texts = pa.array([f"{v:g}" for v in np.asarray(uniques).view(np.float64).tolist()],
+                     pa.large_string())
+    return texts.take(pa.array(codes))
+
+
+def partner_texts(pairs: CompoundPairs, table: pd.DataFrame, scores: np.ndarray
+                  ) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
+    """Per row: its distinct partners, best score first (then in row order), at most
+    MAX_LISTED_PARTNERS (a gene with hundreds of rare variants would otherwise print them all
+    on every record), as 'ID>score' joined by ',' (candidate list) and by '|' (VCF
+    Compounds); '' for rows without partners."""
+    n = len(scores)
+    if not len(pairs.row):
+        return text_column([""], np.zeros(n)), text_column([""], np.zeros(n))
+    key = np.unique(pairs.row.astype(np.int64) * n + pairs.mate)
+    row, mate = key // n, key % n
+    order = np.lexsort((mate, -scores[mate], row))
+    row, mate = row[order], mate[order]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    place = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))
+    listed = place < MAX_LISTED_PARTNERS
+    row, mate = row[listed], mate[listed]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    listed_mates, which = np.unique(mate, return_inverse=True)
+    ids = arrow_strings(variant_id(table.iloc[listed_mates]))
+    assert ids is not None
+    text = pc.binary_join_element_wise(ids.take(pa.array(which.reshape(-1))),
+                                       _score_texts(scores[mate]),
+                                       pa.scalar(">", pa.large_string()))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[first, len(row)], pa.int64()), text)
+    # Rows without partners take the empty string after the joined lists.
+    index = np.full(n, len(first), dtype=np.int64)
+    index[row[first]] = np.arange(len(first))
+    partners, compounds = (
+        str_array(pa.concat_arrays([pc.binary_join(lists, pa.scalar(sep, pa.large_string())),
+                                     pa.array([""], pa.large_string())]).take(pa.array(index)))
+        for sep in (",", "|"))
+    return partners, compounds
+
+
+def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
+    if not wanted:
+        return np.zeros(len(genes), dtype=bool)
+    return np.array([bool(wanted.intersection(g)) for g in genes], dtype=bool)
+
+
+def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
+               scorers: dict[str, RankModel]) -> pd.DataFrame:
+    """Category scores, `score` (RankScore) and `score_normalized` per row: small variants
+    with the SNV rank model, SVs with the SV model. helgenom's own per-family values are the
+    INFO keys HGImpact, GeneticModels and HGQuality (written to the ranked VCF too)."""
+    parts = []
+    for kind, model in scorers.items():
+        rows = (table["kind"] == "SV") if kind == "SV" else (table["kind"] != "SV")
+        if not rows.any():
+            continue
+        records = table.loc[rows, ["CHROM", "POS", "REF", "ALT", "FILTER"]].copy()
+        for key in model.info_keys():
+            records[key] = table.loc[rows, key] if key in table else pd.NA
+        records["HGImpact"] = table.loc[rows, "impact"]
+        records["GeneticModels"] = family_result.loc[rows, "models"].replace("", pd.NA)
+        records["HGQuality"] = family_result.loc[rows, "quality"]
+        scored = model.score(records, None)
+        parts.append(scored.rename(columns={"RankScore": "score",
+                                            "RankScoreNormalized": "score_normalized"}))
+    return pd.concat(parts).reindex(table.index)
+
+
+def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
+                opts: RankOptions, scorers: dict[str, RankModel],
+                model_gts: Genotypes | None = None) -> pd.DataFrame:
+    """Models, scores and compound partners for every row, for one family. `model_gts`, when
+    given, are the genotypes the models read (see helgenom.rank.hemizygous); gates read `gts`."""
+    return rank_family_pairing(family, table, gts, classes, opts, scorers, model_gts)[0]
+
+
+def rank_family_pairing(family: Family, table: pd.DataFrame, gts: Genotypes,
+                        classes: np.ndarray, opts: RankOptions, scorers: dict[str, RankModel],
+                        model_gts: Genotypes | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """`rank_family`, and the rows that were compound-het candidates (paired by gene)."""
+    members = [i.sample for i in family.members]
+    fg = FamilyGenotypes(family, gts if model_gts is None else model_gts)
+    models = single_variant_models(fg, classes, _gene_mask(table["genes"],
+                                                           opts.reduced_penetrance))
+    gates = gate_failures(members, gts, opts.gates)
+    af = table["af"]
+    rare = (af.isna() | (af <= opts.max_af)).to_numpy()
+    in_gene = np.fromiter(map(len, table["genes"].to_numpy()), dtype=np.int64,
+                          count=len(table)) > 0
+    passing = gates == ""
+    candidates = np.flatnonzero(compound_candidates(fg, classes) & rare & passing & in_gene)
+    pairs = compound_pairs(fg, candidates, table["genes"].iloc[candidates])
+    models["AR_comp"][pairs.inherited] = True
+    models["AR_comp_dn"][pairs.de_novo] = True
+    matrix = np.column_stack([models[m] for m in MODELS])
+    out = pd.DataFrame(index=table.index)
+    out["models"] = _join_models(matrix)
+    out["gates"] = str_array(pa.array(gates, pa.large_string()))
+    filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
+    out["quality"] = text_column(["GATE_FAIL", "FILTERED", "PASS"],
+                                 np.where(~passing, 0, np.where(filtered, 1, 2)))
+    out = out.join(score_rows(table, out, scorers))
+    out["partners"], out["compounds_info"] = partner_texts(
+        pairs, table, out["score"].to_numpy(dtype=np.float64))
+    candidate = matrix.any(axis=1) & rare
+    in_panel = _gene_mask(table["genes"], opts.panel)
+    if opts.panel and opts.panel_mode == "restrict":
+        candidate &= in_panel
+    out["in_panel"] = in_panel
+    out["is_candidate"] = candidate
+    return out, candidates
+
+
+def categories_of(scorers: dict[str, RankModel]) -> list[str]:
+    return list(dict.fromkeys(c for model in scorers.values() for c in model.categories))
+
+
+# Candidate-list columns for SVs -> the INFO keys of helgenom svmerge they show ('' for SNVs).
+SV_EVIDENCE = {"sv_callers": "CALLERS", "sv_origin": "ORIGIN"}
+
+_TABLE_COLUMNS = ["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "consequence", "impact",
+                  "protein_change", "af", "FILTER"]
+
+
+def sort_codes(values: object, ascending: bool) -> np.ndarray:
+    """What pandas' multi-key sort_values sorts by: the value's rank among the distinct values
+    (Categorical codes), NA last in either direction."""
+    codes = pd.Categorical(values, ordered=True).codes.astype(np.int64)
+    n = int(codes.max(initial=-1)) + 1
+    missing = codes == -1
+    codes = np.where(missing, n, codes)
+    return codes if ascending else np.where(missing, codes, n - codes - 1)
+
+
+@dataclass
+class CandidateList:
+    """One family's candidate list: `order` holds its table rows, best first (the order
+    `sort_values` gave the whole list); `frame` builds any slice of it."""
+
+    family: Family
+    table: pd.DataFrame
+    gts: Genotypes
+    result: pd.DataFrame
+    opts: RankOptions
+    categories: list[str]
+    order: np.ndarray
+    pheno: pd.DataFrame | None
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Rows start..stop-1 of the candidate list (with their `rank`)."""
+        rows = self.order[start:stop]
+        sub = self.table[_TABLE_COLUMNS].iloc[rows]
+        res = self.result[["models", "partners", "score", *self.categories, "score_normalized",
+                           "gates", "in_panel"]].iloc[rows]
+        out = pd.DataFrame({
+            "rank": np.arange(start + 1, start + len(rows) + 1),
+            "family": self.family.id, "chrom": sub["CHROM"], "pos": sub["POS"],
+            "end": sub["END"], "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"],
+            "gene": sub["gene"], "consequence": sub["consequence"], "impact": sub["impact"],
+            "protein_change": sub["protein_change"], "population_af": sub["af"],
+            "models": res["models"], "compound_partners": res["partners"],
+            "score": res["score"], **{f"score_{c}": res[c] for c in self.categories},
+            "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
+            "filter": sub["FILTER"], "in_panel": res["in_panel"],
+        })
+        if self.pheno is not None:
+            pheno, genes = self.pheno, out["gene"]
+            out["phenotype_score"] = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
+            out["matched_hpo"] = genes.map(pheno["matched_terms"]).fillna("")
+            out["diseases"] = genes.map(pheno["diseases"]).fillna("")
+            out["combined_score"] = np.round(combined_score(
+                out["score_normalized"].to_numpy(dtype=float),
+                out["phenotype_score"].to_numpy(dtype=float)), 4)
+        else:
+            out["combined_score"] = out["score_normalized"]
+        if not self.opts.panel:
+            out = out.drop(columns="in_panel")
+        for column, key in SV_EVIDENCE.items():
+            if key in self.table:
+                values = self.table[key].iloc[rows].astype(object)
+                out[column] = values.where(values.notna() & (values != "."), "").to_numpy()
+            else:
+                out[column] = ""
+        gts = self.gts
+        for member in self.family.members:
+            s = member.sample
+            out[f"{s}_GT"] = genotype_strings(gts, s, rows)
+            depth = gts.ref_depth[s][rows] + gts.alt_depth[s][rows]
+            out[f"{s}_DP"] = pd.array(np.round(depth), dtype="Int64")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                balance = np.where(depth > 0, gts.alt_depth[s][rows] / depth, np.nan)
+            out[f"{s}_AB"] = np.round(balance, 3)
+            out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
+        out["gates"] = out["gates"].replace("", "PASS")
+        return out
+
+
+def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
+                   opts: RankOptions, categories: list[str]) -> CandidateList:
+    """The candidates of one family in rank order: by combined score, score (both best first),
+    severity, contig and position (panel genes first with --panel-mode boost)."""
+    rows, keys, pheno = candidate_keys(family, table, result, opts)
+    order = np.lexsort([sort_codes(values, ascending) for values, ascending in keys][::-1])
+    return CandidateList(family, table, gts, result, opts, categories, rows[order], pheno)
+
+
+def candidate_keys(family: Family, table: pd.DataFrame, result: pd.DataFrame,
+                   opts: RankOptions) -> tuple[np.ndarray, list[tuple[object, bool]],
+                                               pd.DataFrame | None]:
+    """The candidate rows (ascending), the sort keys of the candidate list (values per
+    candidate, ascending?; most significant first) and the phenotype scores (--hpo)."""
+    rows = np.flatnonzero(result["is_candidate"].to_numpy())
+    normalized = result["score_normalized"].iloc[rows].round(4).to_numpy(dtype=float)
+    genes = table["gene"].iloc[rows]
+    terms = opts.hpo.get(family.id, [])
+    pheno = None
+    combined = normalized
+    if terms:
+        pheno = gene_phenotype_scores(terms, sorted(set(genes) - {""}))
+        phenotype = genes.map(pheno["phenotype_score"]).fillna(0.0).round(4)
+        combined = np.round(combined_score(normalized, phenotype.to_numpy(dtype=float)), 4)
+    keys: list[tuple[object, bool]] = [(combined, False), (result["score"].to_numpy()[rows], False),
+            (table["severity"].to_numpy()[rows], True), (table["CHROM"].iloc[rows], True),
+            (table["POS"].to_numpy()[rows], True)]
+    if opts.panel and opts.panel_mode == "boost":
+        keys.insert(0, (result["in_panel"].to_numpy()[rows], False))
+    return rows, keys, pheno
+
+
+def candidate_rows(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,
+                   opts: RankOptions, categories: list[str]) -> pd.DataFrame:
+    """The candidate list of one family as one table (best first)."""
+    return candidate_list(family, table, gts, result, opts, categories).frame()
+
+
+# Candidate rows formatted and written at a time when one family's list is streamed.
+CANDIDATE_ROWS_PER_STEP = 1 << 18
+
+
+def check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
+                   ped: Path | str) -> list[str]:
+    """PED members absent from the VCF are errors; VCF samples outside the PED, warnings."""
+    problems = [
+        Problem(str(ped), 0, "individual_id", member.sample,
+                f"family {fam.id}: sample not in {vcf} (it has {', '.join(header.samples)})")
+        for fam in families.values() for member in fam.members
+        if member.sample not in header.samples
+    ]
+    if problems:
+        raise InputError(problems)
+    if not any(fam.affected for fam in families.values()):
+        raise InputError([Problem(str(ped), 0, "phenotype", "",
+                                  "no family has an affected individual: nothing to rank")])
+    known = {m.sample for fam in families.values() for m in fam.members}
+    extra = [s for s in header.samples if s not in known]
+    return [f"{vcf}: {len(extra)} sample(s) not in {ped} are ignored: {', '.join(extra[:10])}"
+            ] if extra else []
+
+
+def input_notes(vcf: Path | str, ped: Path | str, families: dict[str, Family],
+                header: VcfHeader, scorers: dict[str, RankModel]) -> list[str]:
+    """The input checks both ranking paths make (errors raised, warnings returned): samples
+    against the PED, a gene annotation, the INFO keys the SNV rank model scores."""
+    notes = check_samples(families, header, vcf, ped)
+    if annotation_source(header) is None:
+        notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
+                     "consequences are unknown and no compound heterozygotes can be formed")
+    own = {"HGImpact", "GeneticModels", "HGQuality"}
+    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(scorers['SNV'].path).name} "
+              "scores: every variant gets its not_reported score"
+              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    return notes
+
+
+def qc_lines(qc_json: Path | str) -> list[str]:
+    """The `## QC: ...` lines that `helgenom qc` wrote into its JSON (`header_lines`), which
+    head the candidate list."""
+    try:
+        document = json.loads(Path(qc_json).read_text())
+        lines = document["header_lines"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError([Problem(str(qc_json), 0, "--qc", str(qc_json),
+                                  f"not a helgenom qc JSON with header_lines ({error})")]
+                         ) from error
+    return [str(line) for line in lines]
+
+
+def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
+                        opts: RankOptions, model_keys: list[str],
+                        regions: list[str] | None = None,
+                        text: Path | RecordText | None = None
+                        ) -> tuple[pd.DataFrame, Genotypes]:
+    """The small variants (of the contigs `regions`, default all; their text kept in `text`,
+    see `read_variants`) with their gene annotation."""
+    source = annotation_source(header)
+    fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
+    table, gts = read_variants(vcf, samples, fields, header, regions=regions, text=text)
+    genes = gene_annotation(table, source, header)
+    # The raw annotation (the largest column) and QUAL are not read again unless the rank
+    # model scores them.
+    unused = [c for c in (source, "QUAL") if c and c in table and c not in model_keys]
+    table = table.drop(columns=unused).join(genes)
+    del genes
+    table["END"] = table["POS"] + table["REF"].str.len() - 1
+    same_length = table["REF"].str.len() == table["ALT"].str.len()
+    table["kind"] = text_column(["INDEL", "SNV"], same_length.to_numpy(dtype=np.int64))
+    return table, gts
+
+
+def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOptions,
+                             model_keys: list[str]) -> tuple[pd.DataFrame, Genotypes]:
+    header = read_header(vcf)
+    missing = [s for s in samples if s not in header.samples]
+    if missing:
+        raise InputError([Problem(str(vcf), 0, "sample", s, "PED sample not in the SV VCF")
+                          for s in missing])
+    # SV population frequency: INFO/SVAF (helgenom svmerge), else the small variants' tag.
+    af_key = "SVAF" if "SVAF" in header.info else opts.af_tag
+    # Which callers support each SV and where each child's SV came from (helgenom svmerge).
+    evidence = [key for key in SV_EVIDENCE.values() if key in header.info]
+    fields = list(dict.fromkeys(["SVTYPE", "END", af_key, *evidence, *model_keys]))
+    table, gts = read_variants(vcf, samples, fields, header)
+    table[opts.af_tag] = table[af_key]
+    table["END"] = pd.to_numeric(table["END"], errors="coerce").fillna(table["POS"]).astype(int)
+    if not opts.gff3:
+        raise InputError([Problem(str(vcf), 0, "--gff3", "", "ranking SVs needs gene models")])
+    effects = sv_gene_effects(table["CHROM"], table["POS"], table["END"], table["SVTYPE"],
+                              read_gene_models(opts.gff3))
+    table = table.join(effects)
+    table["protein_change"] = ""
+    table["severity"] = table["consequence"].map(severity)
+    table["impact"] = table["consequence"].map(impact)
+    table["kind"] = "SV"
+    return table, gts
+
+
+def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOptions,
+                     families: dict[str, Family], keep: bool
+                     ) -> tuple[int, pd.DataFrame | None]:
+    """Rank every family of `families` (read from `ped`) in one pass over `vcf`; write the
+    outputs; the number of candidates and, with `keep`, the candidate list."""
+    header = read_header(vcf)
+    scorers = {"SNV": load_rank_model(opts.rank_model)}
+    if opts.sv:
+        scorers["SV"] = load_rank_model(opts.sv_rank_model)
+    notes = input_notes(vcf, ped, families, header, scorers)
+    samples = [m.sample for fam in families.values() for m in fam.members]
+    parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys())]
+    if opts.sv:
+        parts.append(load_structural_variants(opts.sv, samples, opts,
+                                              scorers["SV"].info_keys()))
+    table, gts = concat_variants(parts)
+    for tag, values in (("GQ", gts.gq), ("AD", gts.alt_depth)):
+        if len(table) and all(np.isnan(v).all() for v in values.values()):
+            notes.append(f"{vcf} has no FORMAT/{tag} values: the gates that need it are skipped")
+    # chrX vs X: the sex chromosomes and PARs as this VCF names them.
+    contigs = list(dict.fromkeys([*header.contigs, *table["CHROM"].unique()]))
+    opts.chrx, opts.chry = match_contig(opts.chrx, contigs), match_contig(opts.chry, contigs)
+    par = [Region.parse(p) for p in opts.par]
+    par = [(match_contig(r.chrom, contigs), r.start, r.end) for r in par]
+    table["af"] = pd.to_numeric(table[opts.af_tag], errors="coerce")
+    classes = chromosome_classes(table["CHROM"], table["POS"], opts.chrx, opts.chry, par)
+    model_gts, _ = hemizygous_over_deletions(table, gts, classes)
+    results = {fam.id: rank_family(fam, table, gts, classes, opts, scorers, model_gts)
+               for fam in families.values() if fam.affected}
+    categories = categories_of(scorers)
+    lists = [candidate_list(families[fam], table, gts, res, opts, categories)
+             for fam, res in results.items()]
+    candidates: pd.DataFrame | None = None
+    if keep or len(lists) != 1:
+        candidates = pd.concat([c.frame() for c in lists], ignore_index=True)
+    count = sum(len(c) for c in lists)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    out_tsv = Path(f"{prefix}.candidates.tsv")
+    out_tsv.parent.mkdir(parents=True, exist_ok=True)
+    is_sv = (table["kind"] == "SV").to_numpy()
+    if is_sv.any():
+        write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
+                  Path(f"{prefix}.vcf.gz"), header, categories)
+    else:
+        write_vcf(vcf, table, results, Path(f"{prefix}.vcf.gz"), header, categories)
+    if opts.sv:
+        write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
+                  Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
+    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
+    with tmp_tsv.open("wb") as handle:
+        # The QC verdict comes first: a clinician sees a failed family before any variant.
+        for path in opts.qc:
+            handle.writelines(f"{line}\n".encode() for line in qc_lines(path))
+        if candidates is not None:
+            write_tsv(candidates, handle, na_rep=".")
+        else:  # one family, not kept: its list goes out a slice at a time
+            (only,) = lists
+            for start in range(0, max(len(only), 1), CANDIDATE_ROWS_PER_STEP):
+                write_tsv(only.frame(start, start + CANDIDATE_ROWS_PER_STEP), handle,
+                          na_rep=".", header=start == 0)
+    tmp_tsv.replace(out_tsv)
+    return count, candidates
+
+
+def parse_hpo(values: list[str]) -> dict[str, list[str]]:
+    """['FAM:HP:0000001,HP:0000002', ...] -> {'FAM': ['HP:0000001', 'HP:0000002']}."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        family, _, terms = value.partition(":")
+        if not family or not terms.startswith("HP:"):
+            raise InputError([Problem("--hpo", 0, "--hpo", value,
+                                      "expected FAMILY:HP:0000001,HP:0000002")])
+        out.setdefault(family, []).extend(t.strip() for t in terms.split(",") if t.strip())
+    return out
+
+
+def read_gene_list(path: str | None) -> frozenset[str]:
+    """Gene symbols, one per line (first column; '#' comments and blank lines skipped)."""
+    if not path:
+        return frozenset()
+    with open(path) as handle:
+        return frozenset(line.split()[0] for line in handle
+                         if line.strip() and not line.startswith("#"))
