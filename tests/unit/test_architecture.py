@@ -141,12 +141,14 @@ def test_each_command_is_handled_by_the_module_of_its_name() -> None:
 
     parser = build_parser()
     for command in COMMANDS:
-        module = __import__(f"helgenom.cli.{command}", fromlist=["run", "register"])
+        module = __import__(f"helgenom.cli.{command.replace('-', '_')}",
+                            fromlist=["run", "register"])
         assert callable(module.run) and callable(module.register), command
     subparsers = next(a for a in parser._actions if a.dest == "command")
     assert sorted(subparsers.choices) == sorted(COMMANDS)
     for command, sub in subparsers.choices.items():
-        assert sub.get_default("func").__module__ == f"helgenom.cli.{command}", command
+        expected = f"helgenom.cli.{command.replace('-', '_')}"
+        assert sub.get_default("func").__module__ == expected, command
 
 
 @pytest.mark.parametrize(("graph", "expected"), [

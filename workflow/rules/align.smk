@@ -18,7 +18,7 @@ rule reference_faidx:
     message:
         "samtools faidx: index the reference FASTA"
     shell:
-        "samtools faidx {input} > {log} 2>&1"
+        "samtools faidx {input:q} > {log:q} 2>&1"
 
 
 rule bwa_index:
@@ -38,7 +38,7 @@ rule bwa_index:
     message:
         "bwa index: build the BWT index of the reference (about an hour for a human genome)"
     shell:
-        "bwa index {input} > {log} 2>&1"
+        "bwa index {input:q} > {log:q} 2>&1"
 
 
 rule bwa_mem:
@@ -69,21 +69,52 @@ rule bwa_mem:
         "fastp | bwa mem | samtools fixmate | samtools sort: trim and align {wildcards.sample}"
         " unit {wildcards.unit}"
     # fastp streams the trimmed pairs (interleaved) straight into bwa mem (-p): no trimmed
-    # FASTQ on disk, one job per unit.
+    # FASTQ on disk, one job per unit. -K: bwa reads a fixed number of bases per batch, so its
+    # insert-size estimates, and so the alignments, do not depend on the thread count.
     shell:
-        "(fastp --in1 {input.fq1} --in2 {input.fq2} --stdout --detect_adapter_for_pe"
-        " --thread {params.fastp_threads} --json {output.json} --html {output.html}"
-        " --report_title '{wildcards.sample} {wildcards.unit}' 2> {log.fastp}"
-        " | bwa mem -t {threads} -p -Y -R '{params.read_group}' {input.fasta} -"
+        "(fastp --in1 {input.fq1:q} --in2 {input.fq2:q} --stdout --detect_adapter_for_pe"
+        " --thread {params.fastp_threads} --json {output.json:q} --html {output.html:q}"
+        " --report_title '{wildcards.sample} {wildcards.unit}' 2> {log.fastp:q}"
+        " | bwa mem -t {threads} -K 100000000 -p -Y -R '{params.read_group}' {input.fasta:q} -"
         " | samtools fixmate -m -u - -"
-        " | samtools sort -@ {threads} -m 1G -u -T {output.bam}.sort -o {output.bam} -)"
-        " 2> {log.bwa}"
+        " | samtools sort -@ {threads} -m 1G -u -T {output.bam:q}.sort -o {output.bam:q} -)"
+        " 2> {log.bwa:q}"
+
+
+rule fastq_check:
+    input:
+        unpack(unit_fastq),
+        json="qc/fastp/{sample}/{unit}.fastp.json",
+    output:
+        "qc/fastq/{sample}/{unit}.check.json",
+    log:
+        "logs/fastq_check/{sample}/{unit}.log",
+    benchmark:
+        "benchmarks/fastq_check/{sample}/{unit}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 500 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        fastp_log="logs/fastp/{sample}/{unit}.log",
+    message:
+        "helgenom fastq-check: {wildcards.sample} unit {wildcards.unit} is whole and fastp"
+        " read all of it"
+    shell:
+        "helgenom fastq-check --fq1 {input.fq1:q} --fq2 {input.fq2:q} --fastp-json {input.json:q}"
+        " --fastp-log {params.fastp_log:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule markdup:
     input:
         bams=lambda wildcards: expand(
             "alignment/bwa/{{sample}}/{unit}.bam",
+            unit=[u.unit for u in units_of(wildcards)],
+        ),
+        # A unit's reads count toward the sample once its FASTQs are checked.
+        checks=lambda wildcards: expand(
+            "qc/fastq/{{sample}}/{unit}.check.json",
             unit=[u.unit for u in units_of(wildcards)],
         ),
         fasta=FASTA,
@@ -107,10 +138,10 @@ rule markdup:
     message:
         "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
     shell:
-        "(samtools merge -@ {threads} -u -o - {input.bams}"
-        " | samtools markdup -@ {threads} -f {output.metrics} -T {output.aln}.markdup"
-        " --reference {input.fasta} -O {params.fmt} - {output.aln}"
-        " && samtools index -@ {threads} {output.aln} {output.index}) > {log} 2>&1"
+        "(samtools merge -@ {threads} -u -o - {input.bams:q}"
+        " | samtools markdup -@ {threads} -f {output.metrics:q} -T {output.aln:q}.markdup"
+        " --reference {input.fasta:q} -O {params.fmt} - {output.aln:q}"
+        " && samtools index -@ {threads} {output.aln:q} {output.index:q}) > {log:q} 2>&1"
 
 
 rule alignment_qc:
@@ -143,7 +174,7 @@ rule alignment_qc:
     # One job per sample for the three (each reads the alignments once; none is on the way
     # to the calls, which start as soon as markdup is done).
     shell:
-        "(samtools stats -@ {threads} --reference {input.fasta} {input.aln} > {output.stats}"
-        " && samtools flagstat -@ {threads} {input.aln} > {output.flagstat}"
+        "(samtools stats -@ {threads} --reference {input.fasta:q} {input.aln:q} > {output.stats:q}"
+        " && samtools flagstat -@ {threads} {input.aln:q} > {output.flagstat:q}"
         " && mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
-        " --fasta {input.fasta} {params.prefix} {input.aln}) 2> {log}"
+        " --fasta {input.fasta:q} {params.prefix} {input.aln:q}) 2> {log:q}"

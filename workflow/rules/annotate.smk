@@ -16,6 +16,10 @@ rule annotate_snv:
     output:
         vcf="annotation/{family}.snv.vcf.gz",
         index="annotation/{family}.snv.vcf.gz.tbi",
+        # Declared, so that Snakemake removes them when the job fails (a retry or a rerun
+        # starts clean) and as soon as it succeeds (temp, nothing reads them).
+        norm=temp("annotation/{family}.norm.bcf"),
+        norm_index=temp("annotation/{family}.norm.bcf.csi"),
     log:
         "logs/annotate_snv/{family}.log",
     benchmark:
@@ -27,7 +31,8 @@ rule annotate_snv:
         runtime=lambda wildcards, attempt: 3 * 60 * attempt,
     params:
         population=(
-            f"-a {POPULATION_VCF} -c INFO/{CFG['annotation']['population_af_tag']}"
+            f"-a {shlex.quote(POPULATION_VCF)}"
+            f" -c INFO/{shlex.quote(CFG['annotation']['population_af_tag'])}"
             if POPULATION_VCF
             else ""
         ),
@@ -36,12 +41,11 @@ rule annotate_snv:
         " multi-allelics, population frequency and consequences"
     shell:
         # annotate -a VCF needs an indexed input, not a pipe: the normalised calls go to a
-        # BCF next to the output first (removed when the job ends).
+        # BCF next to the output first.
         # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
-        "(bcftools concat -Ou {input.bcfs}"
-        " | bcftools norm -f {input.fasta} -m -any -Ob -o {output.vcf}.norm.bcf"
-        " && bcftools index {output.vcf}.norm.bcf"
-        " && bcftools annotate {params.population} -Ou {output.vcf}.norm.bcf"
-        " | bcftools csq -f {input.fasta} -g {input.gff3} -p a -Oz -o {output.vcf}"
-        " && bcftools index -t {output.vcf}"
-        " && rm -f {output.vcf}.norm.bcf {output.vcf}.norm.bcf.csi) > {log} 2>&1"
+        "(bcftools concat -Ou {input.bcfs:q}"
+        " | bcftools norm -f {input.fasta:q} -m -any -Ob -o {output.norm:q}"
+        " && bcftools index -f -o {output.norm_index:q} {output.norm:q}"
+        " && bcftools annotate {params.population} -Ou {output.norm:q}"
+        " | bcftools csq -f {input.fasta:q} -g {input.gff3:q} -p a -Oz -o {output.vcf:q}"
+        " && bcftools index -t {output.vcf:q}) > {log:q} 2>&1"

@@ -69,7 +69,9 @@ RANK_FILES = {
     for key in ("rank_model", "sv_rank_model", "panel", "reduced_penetrance")
     if CFG["prioritisation"][key]
 }
-PAR_ARGS = " ".join(f"--par {region}" for region in CFG["reference"]["par"])
+PAR_ARGS = " ".join(
+    f"--par {shlex.quote(region)}" for region in CFG["reference"]["par"]
+)
 BWA_INDEX = multiext(FASTA, ".amb", ".ann", ".bwt", ".pac", ".sa")
 
 

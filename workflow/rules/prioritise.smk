@@ -30,7 +30,8 @@ rule rank:
         prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
         hpo=family_hpo,
         extra=" ".join(
-            f"--{key.replace('_', '-')} {path}" for key, path in RANK_FILES.items()
+            f"--{key.replace('_', '-')} {shlex.quote(path)}"
+            for key, path in RANK_FILES.items()
         )
         + f" --panel-mode {CFG['prioritisation']['panel_mode']}",
         chrx=CFG["reference"]["chrx"],
@@ -45,8 +46,8 @@ rule rank:
     message:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
-        "helgenom rank --vcf {input.vcf} --ped {input.ped} --sv {input.sv} --gff3 {input.gff3}"
-        " {params.hpo} {params.extra} --qc {input.qc} --chrx {params.chrx}"
+        "helgenom rank --vcf {input.vcf:q} --ped {input.ped:q} --sv {input.sv:q} --gff3 {input.gff3:q}"
+        " {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx}"
         " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
         " {params.gates}"
-        " --out {params.prefix} > {log} 2>&1"
+        " --out {params.prefix} > {log:q} 2>&1"

@@ -28,8 +28,8 @@ rule family_qc:
     message:
         "helgenom qc: sample and family QC gates (sex, kinship, contamination) for {wildcards.family}"
     shell:
-        "helgenom qc --family {wildcards.family} --ped {input.ped} --vcf {input.vcf}"
-        " --qc-dir {params.qc_dir} --out {output.tsv} --mqc-dir {output.mqc}"
+        "helgenom qc --family {wildcards.family} --ped {input.ped:q} --vcf {input.vcf:q}"
+        " --qc-dir {params.qc_dir} --out {output.tsv:q} --mqc-dir {output.mqc:q}"
         " --preset {params.preset} --thresholds-json {params.thresholds}"
         " --chrx {params.chrx} --chry {params.chry} {params.par} --af-tag {params.af_tag}"
-        " > {log} 2>&1"
+        " > {log:q} 2>&1"

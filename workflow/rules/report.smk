@@ -28,7 +28,7 @@ rule multiqc:
         "MultiQC: one report over fastp, samtools, mosdepth and the family QC gates"
     shell:
         "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
-        " {input} > {log} 2>&1"
+        " {input:q} > {log:q} 2>&1"
 
 
 # The run manifest: versions of the tools as the jobs ran them, the resolved config, and
@@ -54,7 +54,7 @@ rule tool_versions:
     message:
         "tool versions in the {wildcards.env} environment, as its jobs run them"
     shell:
-        "({params.probe}) > {output} 2> {log}"
+        "({params.probe}) > {output:q} 2> {log:q}"
 
 
 localrules:

@@ -31,10 +31,10 @@ rule pedigree:
         " chrX/chrY ploidy by sex (PARs diploid)"
     # One job for both: each takes well under a second, and a cluster job costs more than that.
     shell:
-        "(helgenom ped --samples {input} --family {wildcards.family} --out {output.ped}"
+        "(helgenom ped --samples {input:q} --family {wildcards.family} --out {output.ped:q}"
         " && helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
-        " --ped {output.ped} --out {output.ploidy} --sexes-out {output.sexes}"
-        " --cnv-map-out {output.cnv_map}) > {log} 2>&1"
+        " --ped {output.ped:q} --out {output.ploidy:q} --sexes-out {output.sexes:q}"
+        " --cnv-map-out {output.cnv_map:q}) > {log:q} 2>&1"
 
 
 rule bcftools_call:
@@ -62,10 +62,10 @@ rule bcftools_call:
     message:
         "bcftools mpileup | call: joint calling of family {wildcards.family} on {wildcards.contig}"
     shell:
-        "(bcftools mpileup -f {input.fasta} -r {wildcards.contig} -q {params.min_mapq}"
-        " -Q {params.min_baseq} -a FORMAT/AD,FORMAT/DP,FORMAT/SP,FORMAT/QS -Ou {input.alns}"
-        " | bcftools call -m -v -a GQ,GP --ploidy-file {input.ploidy} -S {input.sexes}"
-        " -Ob -o {output}) > {log} 2>&1"
+        "(bcftools mpileup -f {input.fasta:q} -r {wildcards.contig} -q {params.min_mapq}"
+        " -Q {params.min_baseq} -a FORMAT/AD,FORMAT/DP,FORMAT/SP,FORMAT/QS -Ou {input.alns:q}"
+        " | bcftools call -m -v -a GQ,GP --ploidy-file {input.ploidy:q} -S {input.sexes:q}"
+        " -Ob -o {output:q}) > {log:q} 2>&1"
 
 
 rule freebayes_call:
@@ -92,6 +92,6 @@ rule freebayes_call:
     message:
         "freebayes: joint calling of family {wildcards.family} on {wildcards.contig}"
     shell:
-        "(freebayes -f {input.fasta} -r {wildcards.contig} --min-mapping-quality"
-        " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map}"
-        " {input.alns} | bcftools view -Ob -o {output.bcf}) > {log} 2>&1"
+        "(freebayes -f {input.fasta:q} -r {wildcards.contig} --min-mapping-quality"
+        " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map:q}"
+        " {input.alns:q} | bcftools view -Ob -o {output.bcf:q}) > {log:q} 2>&1"

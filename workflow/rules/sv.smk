@@ -27,10 +27,10 @@ rule delly_call:
         " {wildcards.family}, as an indexed VCF"
     # delly writes BCF only; the sort to VCF.gz is seconds, so it runs in the same job.
     shell:
-        "(delly call -g {input.fasta} -o {output.vcf}.delly.bcf {input.alns}"
-        " && bcftools sort -T {output.vcf}.sort -Oz -o {output.vcf} {output.vcf}.delly.bcf"
-        " && bcftools index -t {output.vcf}"
-        " && rm -f {output.vcf}.delly.bcf {output.vcf}.delly.bcf.csi) > {log} 2>&1"
+        "(delly call -g {input.fasta:q} -o {output.vcf:q}.delly.bcf {input.alns:q}"
+        " && bcftools sort -T {output.vcf:q}.sort -Oz -o {output.vcf:q} {output.vcf:q}.delly.bcf"
+        " && bcftools index -t {output.vcf:q}"
+        " && rm -f {output.vcf:q}.delly.bcf {output.vcf:q}.delly.bcf.csi) > {log:q} 2>&1"
 
 
 rule tiddit_call:
@@ -63,15 +63,15 @@ rule tiddit_call:
     # with no VCF, and stays an error.)
     shell:
         "(rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
-        " && (tiddit --sv --skip_assembly --threads {threads} --bam {input.aln}"
-        " --ref {input.fasta} -o {params.prefix} > {params.prefix}.tiddit.log 2>&1"
+        " && (tiddit --sv --skip_assembly --threads {threads} --bam {input.aln:q}"
+        " --ref {input.fasta:q} -o {params.prefix} > {params.prefix}.tiddit.log 2>&1"
         " || (grep -q 'cannot do a non-empty take from an empty axes'"
         " {params.prefix}.tiddit.log && grep -q '^#CHROM' {params.prefix}.vcf))"
         " && cat {params.prefix}.tiddit.log"
-        " && bcftools sort -T {params.prefix}.sort -Oz -o {output.vcf} {params.prefix}.vcf"
-        " && tabix -f -p vcf {output.vcf}"
+        " && bcftools sort -T {params.prefix}.sort -Oz -o {output.vcf:q} {params.prefix}.vcf"
+        " && tabix -f -p vcf {output.vcf:q}"
         " && rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
-        " {params.prefix}.tiddit.log) > {log} 2>&1 || (cat {params.prefix}.tiddit.log >> {log};"
+        " {params.prefix}.tiddit.log) > {log:q} 2>&1 || (cat {params.prefix}.tiddit.log >> {log:q};"
         " exit 1)"
 
 
@@ -101,12 +101,12 @@ rule manta_call:
         "Manta: joint SV calling in family {wildcards.family} (conda env; untested here)"
     shell:
         "(rm -rf {params.rundir}"
-        " && configManta.py {params.bams} --referenceFasta {input.fasta}"
+        " && configManta.py {params.bams} --referenceFasta {input.fasta:q}"
         " --runDir {params.rundir}"
         " && {params.rundir}/runWorkflow.py -j {threads}"
-        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz {output.vcf}"
-        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz.tbi {output.index})"
-        " > {log} 2>&1"
+        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz {output.vcf:q}"
+        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz.tbi {output.index:q})"
+        " > {log:q} 2>&1"
 
 
 rule cnvnator_call:
@@ -134,15 +134,15 @@ rule cnvnator_call:
     message:
         "CNVnator: read-depth CNVs of {wildcards.sample} (conda env; untested here)"
     shell:
-        "(cnvnator -root {output.root} -tree {input.aln}"
-        " && cnvnator -root {output.root} -his {params.bin} -fasta {input.fasta}"
-        " && cnvnator -root {output.root} -stat {params.bin}"
-        " && cnvnator -root {output.root} -partition {params.bin}"
-        " && cnvnator -root {output.root} -call {params.bin} > {params.prefix}.calls.txt"
+        "(cnvnator -root {output.root:q} -tree {input.aln:q}"
+        " && cnvnator -root {output.root:q} -his {params.bin} -fasta {input.fasta:q}"
+        " && cnvnator -root {output.root:q} -stat {params.bin}"
+        " && cnvnator -root {output.root:q} -partition {params.bin}"
+        " && cnvnator -root {output.root:q} -call {params.bin} > {params.prefix}.calls.txt"
         " && cnvnator2VCF.pl -prefix {wildcards.sample} {params.prefix}.calls.txt"
         " > {params.prefix}.vcf"
-        " && bcftools sort -Oz -o {output.vcf} {params.prefix}.vcf"
-        " && tabix -f -p vcf {output.vcf}) > {log} 2>&1"
+        " && bcftools sort -Oz -o {output.vcf:q} {params.prefix}.vcf"
+        " && tabix -f -p vcf {output.vcf:q}) > {log:q} 2>&1"
 
 
 rule sv_merge:
@@ -170,17 +170,17 @@ rule sv_merge:
         distance=CFG["calling"]["sv_merge"]["distance"],
         priority=",".join(CFG["calling"]["sv_merge"]["priority"]),
         population=(
-            f"--population-sv {POPULATION_SV_VCF}"
-            f" --population-af-tag {CFG['annotation']['population_sv_af_tag']}"
+            f"--population-sv {shlex.quote(POPULATION_SV_VCF)}"
+            f" --population-af-tag {shlex.quote(CFG['annotation']['population_sv_af_tag'])}"
             if POPULATION_SV_VCF
             else ""
         ),
     message:
         "helgenom svmerge: one SV VCF for family {wildcards.family} ({params.priority})"
     shell:
-        "helgenom svmerge --family {wildcards.family} --ped {input.ped} --fasta {input.fasta}"
+        "helgenom svmerge --family {wildcards.family} --ped {input.ped:q} --fasta {input.fasta:q}"
         " {params.calls} --overlap {params.overlap} --distance {params.distance}"
-        " --priority {params.priority} {params.population} --out {output.vcf} > {log} 2>&1"
+        " --priority {params.priority} {params.population} --out {output.vcf:q} > {log:q} 2>&1"
 
 
 rule cnv_call:
@@ -212,9 +212,9 @@ rule cnv_call:
     message:
         "helgenom cnv: read-depth CNVs of family {wildcards.family} (mosdepth bins, HMM)"
     shell:
-        "helgenom cnv --family {wildcards.family} --ped {input.ped} --bins {input.bins}"
-        " --fasta {input.fasta} --chrx {params.chrx} --chry {params.chry} {params.par}"
-        " --out {output.vcf} --calls-out {output.calls} > {log} 2>&1"
+        "helgenom cnv --family {wildcards.family} --ped {input.ped:q} --bins {input.bins:q}"
+        " --fasta {input.fasta:q} --chrx {params.chrx} --chry {params.chry} {params.par}"
+        " --out {output.vcf:q} --calls-out {output.calls:q} > {log:q} 2>&1"
 
 
 rule upd:
@@ -241,6 +241,6 @@ rule upd:
     message:
         "helgenom upd: runs of homozygosity and uniparental disomy in family {wildcards.family}"
     shell:
-        "helgenom upd --vcf {input.vcf} --ped {input.ped} --family {wildcards.family}"
+        "helgenom upd --vcf {input.vcf:q} --ped {input.ped:q} --family {wildcards.family}"
         " --af-tag {params.af_tag} --chrx {params.chrx} --chry {params.chry}"
-        " --out {output.upd} --roh-out {output.roh} > {log} 2>&1"
+        " --out {output.upd:q} --roh-out {output.roh:q} > {log:q} 2>&1"

@@ -14,8 +14,8 @@ import importlib
 from helgenom import __version__
 from helgenom.io.vcf import prefer_jemalloc
 
-COMMANDS = ("simulate", "samplesheet", "validate", "ped", "manifest", "ploidy", "rank", "qc",
-            "cnv", "upd", "svmerge")
+COMMANDS = ("simulate", "samplesheet", "validate", "ped", "manifest", "ploidy", "fastq-check",
+            "rank", "qc", "cnv", "upd", "svmerge")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"helgenom {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"helgenom.cli.{name}").register(sub)
+        importlib.import_module(f"helgenom.cli.{name.replace('-', '_')}").register(sub)
     return parser
 
 
