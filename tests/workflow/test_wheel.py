@@ -17,7 +17,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from helpers import TEST_DATA, REPO
+from helpers import REPO, TEST_DATA
 
 FIXTURES = TEST_DATA / "genmod-fixtures"
 
@@ -26,8 +26,15 @@ FIXTURES = TEST_DATA / "genmod-fixtures"
 def installed(tmp_path_factory) -> Path:
     """A venv with only the helgenom wheel installed; its bin/ folder."""
     root = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what the wheel is made of (an in-tree build leaves build/ here).
+    source = root / "source"
+    for name in ("pyproject.toml", "README.md"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "workflow" / "helgenom", source / "workflow" / "helgenom",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                            "--wheel-dir", str(root / "dist"), str(REPO)],
+                            "--wheel-dir", str(root / "dist"), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     (wheel,) = (root / "dist").glob("helgenom-*.whl")
