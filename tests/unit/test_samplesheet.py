@@ -66,8 +66,9 @@ def trio_dir(tmp_path: Path) -> Path:
 def write_reference(workdir: Path) -> None:
     """The files MINIMAL_CONFIG names (their contents are checked by other modules) and an
     empty site overlay for the fixtures' GMC."""
-    write(workdir / "ref" / "genome.fa", ">chr1", "ACGT")
-    write(workdir / "ref" / "genes.gff3", "##gff-version 3")
+    write(workdir / "ref" / "genome.fa", ">chr1", "ACGT", ">chrX", "ACGT")
+    write(workdir / "ref" / "genes.gff3", "##gff-version 3",
+          "chr1\ttest\tgene\t1\t4\t.\t+\t.\tID=gene:G1;Name=G1")
     write(workdir / "gmc" / "Karolinska.yaml", "{}")
 
 
@@ -348,11 +349,10 @@ def test_repository_config_is_valid() -> None:
      "between 0 and 60"),
     ("reference:\n  fasta: x.fa\n", "c.yaml:5: key 'reference.gff3': missing required key"),
     ("reference:\n  fasta: x.fa\n  gff3: g\n  par: [chrX-1]\n", "c.yaml:8: key "
-     "'reference.par[0]': value 'chrX-1': must match the regular expression "
-     "^[A-Za-z0-9_.]+:[0-9]+-[0-9]+$"),
+     "'reference.par[0]': value 'chrX-1': must be a region CHROM:START-END (1-based, START "
+     "<= END), like chrX:10001-2781479"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
-     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, "
-     "testing"),
+     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:
@@ -416,19 +416,22 @@ def test_cli_ped_writes_codes(trio_dir: Path, capsys: pytest.CaptureFixture[str]
 
 def test_configured_files_are_checked_at_start(tmp_path):
     from helgenom.cli.validate import FILE_CHECKS
-    from helgenom.sheets.samplesheet import _config_file_problems
+    from helgenom.sheets.samplesheet import _config_file_problems, key_locator
 
     (tmp_path / "pop.vcf.gz").write_text("")
     (tmp_path / "bad.ini").write_text("[Version]\n  version = 1\n")
+    (tmp_path / "panels").mkdir()
     config = {"reference": {"fasta": "missing.fa"},
               "annotation": {"population_vcf": "pop.vcf.gz"},
-              "prioritisation": {"rank_model": "bad.ini"}}
-    problems = [str(p) for p in _config_file_problems(config, tmp_path, "run.yaml",
-                                                              FILE_CHECKS)]
-    assert len(problems) == 3
+              "prioritisation": {"rank_model": "bad.ini", "panel": "panels"}}
+    errors, warnings = _config_file_problems(config, tmp_path, key_locator(["run.yaml"]),
+                                             FILE_CHECKS)
+    problems = [str(p) for p in errors]
+    assert len(problems) == 4 and warnings == []
     assert "reference.fasta" in problems[0] and "not found" in problems[0]
     assert "annotation.population_vcf" in problems[1] and "tabix -p vcf" in problems[1]
     assert "prioritisation.rank_model" in problems[2] and "[Categories]" in problems[2]
+    assert "prioritisation.panel" in problems[3] and "a folder, not a file" in problems[3]
 
 
 def test_site_overlay_from_the_gmc_column_is_merged(trio_dir: Path) -> None:

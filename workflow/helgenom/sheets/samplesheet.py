@@ -24,6 +24,7 @@ from helgenom import ID_PATTERN
 from helgenom.data import data_path
 from helgenom.errors import InputError, Problem
 from helgenom.runtime import workflow_root
+from helgenom.sheets.files import KeyPath, KeyProblem, fastq_problem, reference_problems
 from helgenom.sheets.pedigree import Family, Individual, build_families, check_families
 from helgenom.sheets.thresholds import PRESETS, merge_thresholds
 
@@ -36,6 +37,10 @@ _PY_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", li
              dict: "object", type(None): "null"}
 
 Rows = list[tuple[int, dict[str, str]]]
+# Characters no path may hold: the rules pass paths to a shell, quoted (spaces and quotes are
+# fine), and a newline, NUL or other control character cannot be passed safely (the config's
+# paths are held to this by the schema, the sheets' by load_units).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,13 @@ def _suggest(value: str, options: Iterable[str]) -> str | None:
     return by_lower[match[0]] if match else None
 
 
+def printable(text: str) -> str:
+    """`text` with control characters written as escapes (\\n, \\r, \\x00), for messages."""
+    return CONTROL_CHARACTERS.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = printable(value) if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -176,8 +186,9 @@ def _read_sheet(path: Path, label: str, schema_name: str) -> tuple[Rows, list[Pr
     columns = list(schema["properties"])
     try:
         data = path.read_bytes()
-    except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else exc.strerror
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = "file not found" if isinstance(exc, FileNotFoundError) else (
+            getattr(exc, "strerror", None) or str(exc))
         return [], [Problem(label, None, None, None, f"cannot read the sheet: {reason} "
                             f"(looked for {os.path.abspath(path)})")]
     try:
@@ -310,7 +321,7 @@ def load_units(
         dict.fromkeys(s if isinstance(s, str) else s.sample for s in samples))
     units: list[Unit] = []
     unit_lines: dict[tuple[str, str], int] = {}
-    file_uses: dict[str, tuple[int, str]] = {}
+    file_uses: dict[object, tuple[int, str]] = {}  # a file (device, inode) -> first use
     for line, cells in rows:
         sample, unit = cells["sample"], cells["unit"]
         if ids is not None and sample not in ids and re.fullmatch(ID_PATTERN, sample):
@@ -322,18 +333,21 @@ def load_units(
         unit_lines.setdefault((sample, unit), line)
         fastq = {column: _resolve(workdir, cells[column]) for column in ("fq1", "fq2")
                  if cells[column]}  # an empty path is reported by the row checks
+        files = {column: _file_identity(path) for column, path in fastq.items()}
         for column, resolved in fastq.items():
-            if column == "fq2" and resolved == fastq.get("fq1"):
+            if bad := CONTROL_CHARACTERS.search(cells[column]):
+                message = (f"control character {bad.group()!r} in the path: it cannot be passed "
+                           "to the rules' shell commands (spaces and quotes can)")
+            elif column == "fq2" and files[column] == files.get("fq1"):
                 message = "same file as fq1; fq2 must be the mate file (read 2)"
-            elif resolved in file_uses:
-                message = "file already used on line {} (column {})".format(*file_uses[resolved])
-            elif not os.path.isfile(resolved):
-                message = f"FASTQ file not found: {resolved}"
+            elif files[column] in file_uses:
+                message = "file already used on line {} (column {})".format(
+                    *file_uses[files[column]])
             else:
-                message = ""
+                message = fastq_problem(resolved) or ""
             if message:
-                problems.append(Problem(label, line, column, cells[column], message))
-            file_uses.setdefault(resolved, (line, column))
+                problems.append(Problem(label, line, column, printable(cells[column]), message))
+            file_uses.setdefault(files[column], (line, column))
         units.append(Unit(sample, unit, fastq.get("fq1", ""), fastq.get("fq2", ""), line))
     if rows and ids:
         sequenced = {u.sample for u in units}
@@ -341,6 +355,50 @@ def load_units(
                              "; every sample needs at least one FASTQ pair")
                      for s in ids if s not in sequenced]
     return units, problems
+
+
+def _file_identity(path: str) -> object:
+    """(device, inode) of an existing file, so that links to one file are one file; else the
+    path itself."""
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return path
+    return (stat.st_dev, stat.st_ino)
+
+
+TermCheck = Callable[[str], "tuple[str | None, list[str]]"]
+
+
+def hpo_problems(samples: list[Sample], label: str, check: TermCheck
+                 ) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of the sheet's HPO terms, by `check` (the phenotype engine's term
+    check: (current ID or None when ignored, notes); ValueError for a term it cannot use).
+    A family whose affected members' terms are all ignored cannot be ranked by phenotype."""
+    results: dict[str, tuple[str | None, list[str]] | ValueError] = {}
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for sample in samples:
+        for term in (t for t in sample.hpo if re.fullmatch(r"HP:\d{7}", t)):
+            if term not in results:
+                try:
+                    results[term] = check(term)
+                except ValueError as error:
+                    results[term] = error
+            result = results[term]
+            if isinstance(result, ValueError):
+                errors.append(Problem(label, sample.line, "hpo", term, str(result)))
+            else:
+                warnings += [Problem(label, sample.line, "hpo", term, note) for note in result[1]]
+    for family, members in build_families(samples).items():
+        affected = [m for m in members.affected if isinstance(m, Sample) and m.hpo]
+        terms = [results.get(t) for m in affected for t in m.hpo]
+        if terms and all(isinstance(r, tuple) and r[0] is None for r in terms):
+            first = affected[0]
+            errors.append(Problem(label, first.line, "hpo", ",".join(first.hpo), (
+                f"family '{family}' has no phenotypic-abnormality term (under HP:0000118) among "
+                "its affected members' terms: phenotype ranking would fail; add one")))
+    return errors, warnings
 
 
 # --- config ---------------------------------------------------------------------------------
@@ -362,22 +420,41 @@ def _yaml_root(source: str) -> yaml.Node | None:
         return None
 
 
-def _yaml_line(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:
-    """1-based line of the key (or list item) at `path`, else of its closest ancestor."""
+def _yaml_line(node: yaml.Node | None, path: Iterable[str | int], exact: bool = False
+               ) -> int | None:
+    """1-based line of the key (or list item) at `path`, else of its closest ancestor (with
+    `exact`: else None)."""
     line = None
     for part in path:
         if isinstance(node, yaml.MappingNode):
             match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
             if match is None:
-                return line
+                return None if exact else line
             line, node = match[0].start_mark.line + 1, match[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
                 and part < len(node.value):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:
-            return line
+            return None if exact else line
     return line
+
+
+def key_locator(sources: list[str]) -> KeyProblem:
+    """Problems at a config key, in the first of `sources` (YAML files, the site overlay
+    before the run's config) that sets it, with its line; else in the last source, at the
+    line of the key's closest ancestor there."""
+    roots = [(source, _yaml_root(source)) for source in sources]
+
+    def problem(path: KeyPath, value: str | None, message: str) -> Problem:
+        for source, root in roots:
+            line = _yaml_line(root, path, exact=True)
+            if line is not None:
+                return Problem(source, line, _key(path), value, message, kind="key")
+        source, root = roots[-1]
+        return Problem(source, _yaml_line(root, path), _key(path), value, message, kind="key")
+
+    return problem
 
 
 def _config_problems(error: ValidationError, source: str, root: yaml.Node | None) -> list[Problem]:
@@ -430,18 +507,22 @@ FileCheck = Callable[[Path], "str | None"]
 
 
 def load_run(config: dict, workdir: Path | str = ".", config_source: str = "config",
-             file_checks: Mapping[str, FileCheck] | None = None) -> Run:
-    """Validate config, samples.tsv (rows and pedigree) and units.tsv; InputError with all
-    problems of all files. Sheet and FASTQ paths are relative to `workdir`.
+             file_checks: Mapping[str, FileCheck] | None = None,
+             term_check: TermCheck | None = None) -> Run:
+    """Validate config, samples.tsv (rows, pedigree, HPO terms), units.tsv (rows, FASTQs) and
+    the configured files (FASTA, GFF3, population VCFs and the names and tags that refer to
+    them); InputError with all problems of all files. Paths are relative to `workdir`.
 
     `file_checks` maps a key of CONFIG_FILES (e.g. "rank_model") to a function that reads
-    the configured file and returns what is wrong with it (None: nothing). The engines own
-    their formats: `helgenom.cli.validate.check_run` passes their readers in."""
+    the configured file and returns what is wrong with it (None: nothing); `term_check`
+    checks one HPO term (see `hpo_problems`; None: terms are checked by their form only).
+    The engines own those formats: `helgenom.cli.validate.check_run` passes them in."""
     problems: list[Problem] = []
     try:
         config = validate_config(config, config_source)
     except InputError as exc:
         problems += exc.problems
+    config_ok = not problems  # the site and the configured files need a valid config
     sheets = {key: config.get(key) if isinstance(config, dict) else None
               for key in ("samples", "units")}
     samples: list[Sample] = []
@@ -451,21 +532,27 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         samples, found = load_samples(_resolve(workdir, sheets["samples"]), name=sheets["samples"])
         errors, warnings = pedigree_problems(samples, sheets["samples"])
         problems += found + errors
+        if term_check is not None:
+            errors, notes = hpo_problems(samples, sheets["samples"], term_check)
+            problems, warnings = problems + errors, warnings + notes
     if isinstance(sheets["units"], str) and sheets["units"]:
         units, found = load_units(_resolve(workdir, sheets["units"]), samples or None, workdir,
                                   name=sheets["units"], samples_name=sheets["samples"] or "samples")
         problems += found
-    site = ""
-    if isinstance(config, dict) and not problems:
-        site, found = choose_site(config, samples, sheets["samples"] or "samples")
+    sources = [config_source]
+    if config_ok:  # the site: from the config, else the sheet's gmc cells that are valid IDs
+        site, found = choose_site(config, [s for s in samples if re.fullmatch(ID_PATTERN, s.gmc)],
+                                  sheets["samples"] or "samples")
+        if site and not found:
+            config, found, note = apply_site_overlay(config, site, workdir)
+            warnings += [note] if note else []
+            sources.insert(0, str(_overlay_dir(config, workdir) / f"{site}.yaml"))
         problems += found
-    if site and not problems:
-        config, found, note = apply_site_overlay(config, site, workdir)
-        problems += found
-        warnings += [note] if note else []
-    if isinstance(config, dict) and not problems:
-        problems += _config_file_problems(config, workdir, config_source,
-                                          file_checks or {})
+        config_ok = not found
+    if config_ok:
+        errors, notes = _config_file_problems(config, workdir, key_locator(sources),
+                                              file_checks or {})
+        problems, warnings = problems + errors, warnings + notes
     if problems:
         raise InputError(problems)
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)
@@ -497,13 +584,22 @@ def _merge(base: dict, overlay: dict) -> dict:
     return out
 
 
+def _overlay_dir(config: dict, workdir: Path | str) -> Path:
+    return Path(_resolve(workdir, config["gmc_dir"])) if config.get("gmc_dir") else GMC_DIR
+
+
 def apply_site_overlay(config: dict, site: str, workdir: Path | str
                        ) -> tuple[dict, list[Problem], Problem | None]:
     """`config` with `gmc_dir/<site>.yaml` (default config/gmc/) merged over it: the site's
     references, panels and rank models. A missing overlay is a warning (the base config
-    applies); an invalid one, an error naming the overlay's file, line and key."""
-    directory = Path(_resolve(workdir, config["gmc_dir"])) if config.get("gmc_dir") else GMC_DIR
+    applies); an invalid one, an error naming the overlay's file, line and key. A site name
+    is an ID: it cannot name a file outside the overlays' folder."""
+    directory = _overlay_dir(config, workdir)
     path = directory / f"{site}.yaml"
+    if not re.fullmatch(ID_PATTERN, site):  # an ID holds no '/' and no '.': path stays inside
+        return config, [Problem(str(directory), None, "gmc", site, "not a site name (letters, "
+                                "digits, '_' and '-'): it names <site>.yaml in the overlays' "
+                                "folder and cannot leave it", kind="key")], None
     if not path.is_file():
         available = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
         return config, [], Problem(str(path), None, "gmc", site, "no site overlay for this GMC: "
@@ -539,33 +635,45 @@ CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start wh
 )
 
 
-def _config_file_problems(config: dict, workdir: Path | str, source: str,
-                          file_checks: Mapping[str, FileCheck]) -> list[Problem]:
-    """Configured files that are missing, unindexed (population VCF) or unreadable (each
-    `file_checks` reader, e.g. the rank models' parser, so that a bad .ini stops the run
-    before any job), and QC thresholds that do not make sense."""
+def _config_file_problems(config: dict, workdir: Path | str, problem: KeyProblem,
+                          file_checks: Mapping[str, FileCheck]
+                          ) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of the configured files: missing, a folder, unindexed (population
+    VCFs), unreadable by an engine (each `file_checks` reader, e.g. the rank models' parser,
+    so that a bad .ini stops the run before any job), or not matching the reference
+    (`files.reference_problems`); and of values that do not make sense together."""
     problems = []
     qc = config.get("qc", {})
     try:
         merge_thresholds(PRESETS[qc.get("preset", "default")], qc.get("thresholds"))
     except ValueError as error:
-        problems.append(Problem(source, None, "qc.thresholds", "", str(error), kind="key"))
+        problems.append(problem(("qc", "thresholds"), None, str(error)))
+    gates = config.get("prioritisation", {}).get("gates", {})
+    if gates.get("het_ab_min", 0) > gates.get("het_ab_max", 1):
+        problems.append(problem(("prioritisation", "gates", "het_ab_min"),
+                                str(gates["het_ab_min"]), "must be at most "
+                                f"prioritisation.gates.het_ab_max ({gates['het_ab_max']})"))
+    present: dict[str, Path] = {}
     for section, key, what in CONFIG_FILES:
         value = config.get(section, {}).get(key, "")
         if not value:
             continue
         path = Path(_resolve(workdir, value))
-        where = f"{section}.{key}"
-        if not path.is_file():
-            problems.append(Problem(source, None, where, value, f"{what} not found: {path}",
-                                    kind="key"))
+        if path.is_dir():
+            message = f"{what} is a folder, not a file: {path}"
+        elif not path.is_file():
+            message = f"{what} not found: {path}"
         elif key in ("population_vcf", "population_sv_vcf") and not any(
                 Path(f"{path}{ext}").is_file() for ext in (".tbi", ".csi")):
-            problems.append(Problem(source, None, where, value, f"{what} has no .tbi/.csi "
-                                    f"index: run `tabix -p vcf {path}`", kind="key"))
-        elif key in file_checks and (error := file_checks[key](path)):
-            problems.append(Problem(source, None, where, value, error, kind="key"))
-    return problems
+            message = f"{what} has no .tbi/.csi index: run `tabix -p vcf {path}`"
+        else:
+            message = (file_checks[key](path) or "") if key in file_checks else ""
+        if message:
+            problems.append(problem((section, key), value, message))
+        else:
+            present[key] = path
+    errors, warnings = reference_problems(config, present, problem)
+    return problems + errors, warnings
 
 
 # --- command line ---------------------------------------------------------------------------

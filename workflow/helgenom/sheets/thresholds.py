@@ -48,6 +48,22 @@ DEMO_THRESHOLDS: dict[str, dict[str, Any]] = {
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {"default": {}, "demo": DEMO_THRESHOLDS}
 
 GATES = tuple(k for k, v in DEFAULT_THRESHOLDS.items() if "direction" in v)
+# Values that are fractions (0..1); every other value is a count, depth or ratio (>= 0).
+FRACTIONS = {"fraction_20x", "mapped_fraction", "properly_paired_fraction", "duplicate_rate",
+             "q30_fraction", "contamination", "kinship_deviation", "mendelian_error_rate",
+             "male_max_x_het", "female_min_x_het", "max_de_novo_af"}
+
+
+def _value_problem(key: str, field: str, value: Any) -> str | None:
+    """What is wrong with one threshold value (None: nothing)."""
+    if field == "direction" or (field == "warn" and value is None):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, not {value!r}"
+    high = 1 if key in FRACTIONS or field in FRACTIONS else None
+    if value < 0 or (high is not None and value > high):
+        return f"must be {'between 0 and 1' if high else 'at least 0'}, not {value!r}"
+    return None
 
 
 def merge_thresholds(*overrides: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -63,6 +79,10 @@ def merge_thresholds(*overrides: Mapping[str, Any] | None) -> dict[str, dict[str
                 raise ValueError(f"QC threshold {key!r}: unknown field(s) {', '.join(unknown)} "
                                  f"(known: {', '.join(merged[key])})")
             merged[key].update(values)
+    for key, values in merged.items():
+        for field, value in values.items():
+            if (problem := _value_problem(key, field, value)) is not None:
+                raise ValueError(f"QC threshold {key!r}: {field} {problem}")
     for key in GATES:
         gate = merged[key]
         if gate["direction"] not in ("min", "max"):
