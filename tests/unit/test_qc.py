@@ -443,3 +443,24 @@ def test_header_lines_pass_and_single_reason(tmp_path: Path) -> None:
     path = write([("sample", "a", "contamination", "FAIL", "a: contamination 0.090 (> 0.05)"),
                   *ok[:2], ("family", "F", "verdict", "FAIL", "")])
     assert header_lines(path) == [f"## QC: FAIL - a: contamination 0.090 (> 0.05); see {path}"]
+
+
+def test_multiqc_content_is_html_escaped(tmp_path: Path) -> None:
+    """Reasons, details and names reach MultiQC's HTML as text, never as markup."""
+    from helgenom.qc.multiqc import write_multiqc
+    from helgenom.qc.result import QcResult, Row
+
+    payload = "<script>alert(1)</script>"
+    rows = [Row("sample", "S1", "contamination", 0.2, verdict="FAIL", detail=payload,
+                reason=f"S1: contamination {payload}"),
+            Row("sample", "S1", "sex", "male", verdict="PASS",
+                data={"declared": "male", "x_ratio": 0.5, "y_ratio": None}),
+            Row("sample", "S1", "verdict", "FAIL", verdict="FAIL"),
+            Row("family", "FAM", "verdict", "FAIL", verdict="FAIL")]
+    result = QcResult("FAM", "FAIL", {"S1": "FAIL"}, [payload], rows,
+                      tmp_path / f"{payload}.tsv", tmp_path / "qc.json")
+    files = write_multiqc(result, tmp_path / "mqc")
+    text = "".join(path.read_text() for path in files)
+    assert payload not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<code>helgenom qc</code>" in text  # the module's own markup is kept

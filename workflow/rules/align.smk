@@ -64,7 +64,9 @@ rule bwa_mem:
     params:
         # IDs are validated against ^[A-Za-z0-9][A-Za-z0-9_-]*$, so quoting is safe.
         read_group=r"@RG\tID:{sample}.{unit}\tSM:{sample}\tLB:{sample}\tPL:ILLUMINA\tPU:{unit}",
-        fastp_threads=2,
+        # One worker: with more, fastp 0.23.2 writes the same pairs in a varying order, and
+        # the alignments (duplicate marking, depth, calls) then differ from run to run.
+        fastp_threads=1,
     message:
         "fastp | bwa mem | samtools fixmate | samtools sort: trim and align {wildcards.sample}"
         " unit {wildcards.unit}"
@@ -137,8 +139,10 @@ rule markdup:
         fmt="cram,version=3.0" if ALN == "cram" else "bam",
     message:
         "samtools merge | markdup: merge the units of {wildcards.sample}, mark duplicates"
+    # -c -p: the units' @RG/@PG lines with the same ID are kept once (else samtools renames
+    # colliding @PG IDs with random suffixes, and the BAM differs from run to run).
     shell:
-        "(samtools merge -@ {threads} -u -o - {input.bams:q}"
+        "(samtools merge -@ {threads} -c -p -u -o - {input.bams:q}"
         " | samtools markdup -@ {threads} -f {output.metrics:q} -T {output.aln:q}.markdup"
         " --reference {input.fasta:q} -O {params.fmt} - {output.aln:q}"
         " && samtools index -@ {threads} {output.aln:q} {output.index:q}) > {log:q} 2>&1"

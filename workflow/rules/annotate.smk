@@ -16,10 +16,6 @@ rule annotate_snv:
     output:
         vcf="annotation/{family}.snv.vcf.gz",
         index="annotation/{family}.snv.vcf.gz.tbi",
-        # Declared, so that Snakemake removes them when the job fails (a retry or a rerun
-        # starts clean) and as soon as it succeeds (temp, nothing reads them).
-        norm=temp("annotation/{family}.norm.bcf"),
-        norm_index=temp("annotation/{family}.norm.bcf.csi"),
     log:
         "logs/annotate_snv/{family}.log",
     benchmark:
@@ -30,6 +26,10 @@ rule annotate_snv:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 3 * 60 * attempt,
     params:
+        # The normalised calls (annotate -a needs an indexed input): removed first, so that
+        # what a failed or killed attempt left cannot stop this one, and when done.
+        norm="annotation/{family}.norm.bcf",
+        norm_index="annotation/{family}.norm.bcf.csi",
         population=(
             f"-a {shlex.quote(POPULATION_VCF)}"
             f" -c INFO/{shlex.quote(CFG['annotation']['population_af_tag'])}"
@@ -43,9 +43,11 @@ rule annotate_snv:
         # annotate -a VCF needs an indexed input, not a pipe: the normalised calls go to a
         # BCF next to the output first.
         # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
-        "(bcftools concat -Ou {input.bcfs:q}"
-        " | bcftools norm -f {input.fasta:q} -m -any -Ob -o {output.norm:q}"
-        " && bcftools index -f -o {output.norm_index:q} {output.norm:q}"
-        " && bcftools annotate {params.population} -Ou {output.norm:q}"
-        " | bcftools csq -f {input.fasta:q} -g {input.gff3:q} -p a -Oz -o {output.vcf:q}"
-        " && bcftools index -t {output.vcf:q}) > {log:q} 2>&1"
+        "(rm -f {params.norm:q} {params.norm_index:q}"
+        " && bcftools concat --no-version -Ou {input.bcfs:q}"
+        " | bcftools norm --no-version -f {input.fasta:q} -m -any -Ob -o {params.norm:q}"
+        " && bcftools index -f -o {params.norm_index:q} {params.norm:q}"
+        " && bcftools annotate --no-version {params.population} -Ou {params.norm:q}"
+        " | bcftools csq --no-version -f {input.fasta:q} -g {input.gff3:q} -p a -Oz -o {output.vcf:q}"
+        " && bcftools index -t {output.vcf:q}"
+        " && rm -f {params.norm:q} {params.norm_index:q}) > {log:q} 2>&1"

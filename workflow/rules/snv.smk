@@ -62,9 +62,9 @@ rule bcftools_call:
     message:
         "bcftools mpileup | call: joint calling of family {wildcards.family} on {wildcards.contig}"
     shell:
-        "(bcftools mpileup -f {input.fasta:q} -r {wildcards.contig} -q {params.min_mapq}"
+        "(bcftools mpileup --no-version -f {input.fasta:q} -r {wildcards.contig} -q {params.min_mapq}"
         " -Q {params.min_baseq} -a FORMAT/AD,FORMAT/DP,FORMAT/SP,FORMAT/QS -Ou {input.alns:q}"
-        " | bcftools call -m -v -a GQ,GP --ploidy-file {input.ploidy:q} -S {input.sexes:q}"
+        " | bcftools call --no-version -m -v -a GQ,GP --ploidy-file {input.ploidy:q} -S {input.sexes:q}"
         " -Ob -o {output:q}) > {log:q} 2>&1"
 
 
@@ -94,4 +94,4 @@ rule freebayes_call:
     shell:
         "(freebayes -f {input.fasta:q} -r {wildcards.contig} --min-mapping-quality"
         " {params.min_mapq} --min-base-quality {params.min_baseq} --cnv-map {input.cnv_map:q}"
-        " {input.alns:q} | bcftools view -Ob -o {output.bcf:q}) > {log:q} 2>&1"
+        " {input.alns:q} | bcftools view --no-version -Ob -o {output.bcf:q}) > {log:q} 2>&1"

@@ -16,6 +16,7 @@ into one table/plot each. Section ids:
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from pathlib import Path
@@ -54,8 +55,21 @@ def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def escaped(value: Any) -> Any:
+    """`value` with every string in it (keys too) HTML-escaped: MultiQC puts these into its
+    report as HTML, and names, paths and reasons come from the run's inputs."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, dict):
+        return {escaped(k): escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escaped(v) for v in value]
+    return value
+
+
 def _write(mqc_dir: Path, name: str, section: dict[str, Any]) -> None:
-    (mqc_dir / f"{name}_mqc.json").write_text(json.dumps({**PARENT, **section}, indent=1) + "\n")
+    document = {**PARENT, **escaped(section)}  # PARENT's own markup stays markup
+    (mqc_dir / f"{name}_mqc.json").write_text(json.dumps(document, indent=1) + "\n")
 
 
 def _unit_key(row: Row, family: str) -> str:

@@ -509,7 +509,8 @@ def svmerge(calls: list[CallSet], members: list[str], fasta: Path, out: Path, *,
     text = vcf_text(wide, members, contig_list, with_af, "helgenom svmerge")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.vcf.gz")
-    subprocess.run(["bcftools", "view", "-Oz", "-o", str(tmp), "-"], input=text.encode(),
+    subprocess.run(["bcftools", "view", "--no-version", "-Oz", "-o", str(tmp),
+                    "-"], input=text.encode(),
                    check=True)
     subprocess.run(["tabix", "-f", "-p", "vcf", str(tmp)], check=True)
     Path(f"{tmp}.tbi").replace(f"{out}.tbi")
