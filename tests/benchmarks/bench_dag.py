@@ -21,6 +21,7 @@ A benchmark, not a test: pytest does not collect it.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import platform
 import pstats
@@ -87,6 +88,9 @@ def workdir_of(base: Path, n: int, lanes: int, config: dict) -> Path:
     (work / "fastq").mkdir(parents=True, exist_ok=True)
     samples = ["family\tsample\tsex\tphenotype\tfather\tmother\tgmc\thpo"]
     units = ["sample\tunit\tfq1\tfq2"]
+    # One read per file: the start checks read each FASTQ's first records (an empty one is
+    # refused), as on a real run.
+    read = gzip.compress(b"@r1\nACGT\n+\nIIII\n", mtime=0)
     for i, fam in enumerate(families(n)):
         for sample, sex, phenotype, father, mother in fam:
             hpo = "HP:0001250" if phenotype == "affected" else ""
@@ -95,7 +99,7 @@ def workdir_of(base: Path, n: int, lanes: int, config: dict) -> Path:
             for lane in range(1, lanes + 1):
                 fq = [f"fastq/{sample}_S1_L{lane:03d}_R{r}_001.fastq.gz" for r in (1, 2)]
                 for path in fq:
-                    (work / path).touch()
+                    (work / path).write_bytes(read)
                 units.append("\t".join([sample, f"{FLOWCELL}-L{lane:03d}", *fq]))
     (work / "samples.tsv").write_text("\n".join(samples) + "\n")
     (work / "units.tsv").write_text("\n".join(units) + "\n")
