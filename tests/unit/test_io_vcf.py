@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from helgenom.errors import InputError
 from helgenom.io import vcf as vcfio
+from helgenom.io.bgzf import EOF, inflate_blocks
 from helgenom.io.vcf import read_header, read_variants
 from helgenom.rank import consequence
 from helgenom.rank.consequence import gene_annotation, parse_bcsq
@@ -178,7 +179,13 @@ def test_truncated_input_is_an_input_error(tmp_path):
     data = path.read_bytes()
     broken = tmp_path / "broken.vcf.gz"
     broken.write_bytes(data[: len(data) // 2])
-    with pytest.raises(InputError, match="bcftools"):
+    with pytest.raises(InputError, match=r"cannot be read to its end.*bgzf_read_block"):
+        read(broken)
+    # Cut at a block's end, bcftools reads the blocks before it, warns and exits 0: stderr
+    # says it all the same.
+    block_ends = [address for address, _ in inflate_blocks(data[:-len(EOF)])][1:]
+    broken.write_bytes(data[:block_ends[len(block_ends) // 2]])
+    with pytest.raises(InputError, match="cannot be read to its end"):
         read(broken)
 
 

@@ -273,3 +273,29 @@ def test_a_late_multi_allelic_record_switches_source_cleanly(tmp_path, monkeypat
     assert len(lines) == len(table) == 502
     assert [line.split("\t")[4] for line in lines[-2:]] == ["T", "A"]
     assert_tabix_index(out, tmp_path)
+
+
+def test_positions_beyond_the_tbi_range_get_a_csi_index(tmp_path):
+    """A record past 2^29 (a .tbi cannot hold it): the output is indexed as CSI, by every
+    route (streamed, and bcftools annotate), and an earlier run's .tbi does not stay."""
+    header = [line.replace("ID=chr2,length=100000000", "ID=chr2,length=600000000")
+              for line in HEADER]
+    source = tmp_path / "in.vcf"
+    source.write_text(vcf_text([record("chr1", 100), record("chr2", 550_000_000)], header))
+    table, results = rows_and_results(source)
+    out = tmp_path / "out.vcf.gz"
+    Path(f"{out}.tbi").write_bytes(b"an earlier run's index")
+    index = write_vcf(source, table, results, out, read_header(source), CATEGORIES)
+    assert index == Path(f"{out}.csi") and index.exists() and not Path(f"{out}.tbi").exists()
+    hits = subprocess.run(["tabix", str(out), "chr2:549999999-550000001"], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    assert [line.split("\t")[1] for line in hits] == ["550000000"]
+    with_key = tmp_path / "with-key.vcf"  # our INFO key in the input: bcftools annotate
+    with_key.write_text(vcf_text([record("chr2", 550_000_000, info="RankScore=old:1")],
+                                 [*header, '##INFO=<ID=RankScore,Number=.,Type=String,'
+                                  'Description="old">']))
+    table, results = rows_and_results(with_key)
+    out = tmp_path / "annotated.vcf.gz"
+    assert write_vcf(with_key, table, results, out, read_header(with_key),
+                     CATEGORIES) == Path(f"{out}.csi")
+    assert len(body(out)) == 1 and not Path(f"{out}.tbi").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helgenom.cli import main
 from helgenom.io import tabix
 from helgenom.io.vcf import RecordText
 from helgenom.rank import chunked as rankchunks
@@ -293,3 +294,38 @@ def test_merged_runs_give_the_lexsort_order():
     for bad in (fractional, five_decimals, missing, descending, back_again, wide):
         assert rankchunks._merged_runs(bad, directions, group_of, place) is None
     assert rankchunks._merged_runs(keys, [False, *directions], group_of, place) is None
+
+
+def test_reruns_write_the_same_bytes(tmp_path, monkeypatch):
+    """`helgenom rank` run three times on the same input, on the contig-group path (two
+    workers compressing their parts while they make the next text, the main process joining
+    them and compressing the header and the .tbi in a thread), writes the same bytes: every
+    BGZF block of the .vcf.gz, its .tbi and the candidate list."""
+    monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 2500)
+    rng = np.random.default_rng(5)
+    genotypes = ["0/0", "0/1", "1/1", "./."]
+    contigs = tuple(f"chr{n}" for n in range(1, 9))
+    records = [{"chrom": chrom, "pos": int(pos), "ref": "A", "alt": str(rng.choice(["G", "T"])),
+                "gene": f"G{chrom}_{pos // 3000}", "af": float(rng.choice([0.0001, 0.002, 0.3])),
+                "csq": str(rng.choice(["missense", "stop_gained", "synonymous"])),
+                "gts": {s: str(rng.choice(genotypes, p=[0.5, 0.35, 0.1, 0.05]))
+                        for s in SAMPLES}}
+               for chrom in contigs
+               for pos in np.unique(rng.integers(1, 900_000, 2600))]
+    vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, records, contigs=contigs))
+    ped = write_ped(tmp_path / "fam.ped", TRIO)
+    merged: list[int] = []
+    merge = rankchunks._merge_groups
+    monkeypatch.setattr(rankchunks, "_merge_groups",
+                        lambda *args, **kwargs: merged.append(1) or merge(*args, **kwargs))
+    outputs = []
+    for run in range(3):
+        prefix = tmp_path / f"run{run}" / "fam"
+        assert main(["rank", "--vcf", str(vcf), "--ped", str(ped), "--out", str(prefix)]) == 0
+        outputs.append({suffix: Path(f"{prefix}{suffix}").read_bytes()
+                        for suffix in (".vcf.gz", ".vcf.gz.tbi", ".candidates.tsv")})
+    assert len(merged) == 3, "not ranked in contig groups"
+    assert len(outputs[0][".vcf.gz"]) > 20 * 0xFF00 // 8  # many blocks
+    for other in outputs[1:]:
+        for suffix, data in outputs[0].items():
+            assert other[suffix] == data, suffix

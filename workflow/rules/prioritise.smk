@@ -47,7 +47,7 @@ rule rank:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
         "helgenom rank --vcf {input.vcf:q} --ped {input.ped:q} --sv {input.sv:q} --gff3 {input.gff3:q}"
-        " {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx}"
-        " --chry {params.chry} {params.par} --af-tag {params.af_tag} --max-af {params.max_af}"
+        " {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx:q}"
+        " --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix} > {log:q} 2>&1"

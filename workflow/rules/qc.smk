@@ -31,5 +31,5 @@ rule family_qc:
         "helgenom qc --family {wildcards.family} --ped {input.ped:q} --vcf {input.vcf:q}"
         " --qc-dir {params.qc_dir} --out {output.tsv:q} --mqc-dir {output.mqc:q}"
         " --preset {params.preset} --thresholds-json {params.thresholds}"
-        " --chrx {params.chrx} --chry {params.chry} {params.par} --af-tag {params.af_tag}"
+        " --chrx {params.chrx:q} --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q}"
         " > {log:q} 2>&1"

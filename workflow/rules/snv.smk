@@ -32,7 +32,7 @@ rule pedigree:
     # One job for both: each takes well under a second, and a cluster job costs more than that.
     shell:
         "(helgenom ped --samples {input:q} --family {wildcards.family} --out {output.ped:q}"
-        " && helgenom ploidy --chrx {params.chrx} --chry {params.chry} {params.par}"
+        " && helgenom ploidy --chrx {params.chrx:q} --chry {params.chry:q} {params.par}"
         " --ped {output.ped:q} --out {output.ploidy:q} --sexes-out {output.sexes:q}"
         " --cnv-map-out {output.cnv_map:q}) > {log:q} 2>&1"
 

@@ -213,7 +213,7 @@ rule cnv_call:
         "helgenom cnv: read-depth CNVs of family {wildcards.family} (mosdepth bins, HMM)"
     shell:
         "helgenom cnv --family {wildcards.family} --ped {input.ped:q} --bins {input.bins:q}"
-        " --fasta {input.fasta:q} --chrx {params.chrx} --chry {params.chry} {params.par}"
+        " --fasta {input.fasta:q} --chrx {params.chrx:q} --chry {params.chry:q} {params.par}"
         " --out {output.vcf:q} --calls-out {output.calls:q} > {log:q} 2>&1"
 
 
@@ -242,5 +242,5 @@ rule upd:
         "helgenom upd: runs of homozygosity and uniparental disomy in family {wildcards.family}"
     shell:
         "helgenom upd --vcf {input.vcf:q} --ped {input.ped:q} --family {wildcards.family}"
-        " --af-tag {params.af_tag} --chrx {params.chrx} --chry {params.chry}"
+        " --af-tag {params.af_tag:q} --chrx {params.chrx:q} --chry {params.chry:q}"
         " --out {output.upd:q} --roh-out {output.roh:q} > {log:q} 2>&1"

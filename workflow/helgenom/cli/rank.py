@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+from concurrent.futures import BrokenExecutor
 from dataclasses import fields
 
 from helgenom.errors import InputError
@@ -27,12 +29,30 @@ def run(args: argparse.Namespace) -> int:
         opts.rank_model = args.rank_model or opts.rank_model
         opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
         count = rank_to_files(args.vcf, args.ped, args.out, opts)
-    except (InputError, RankModelError, ValueError, OSError) as error:
-        print(f"helgenom rank: {error}", file=sys.stderr)
+    except (InputError, RankModelError, ValueError, OSError, subprocess.CalledProcessError,
+            BrokenExecutor) as error:
+        for line in _error_lines(error):
+            print(f"helgenom rank: {line}", file=sys.stderr)
         return 2
     print(f"helgenom rank: {count} candidates -> {args.out}.candidates.tsv, "
           f"{args.out}.vcf.gz", file=sys.stderr)
     return 0
+
+
+def _error_lines(error: Exception) -> list[str]:
+    """One line per problem, each naming the file (or option) it is about."""
+    if isinstance(error, InputError):
+        return [str(problem) for problem in error.problems]
+    if isinstance(error, OSError) and error.filename:
+        return [f"{error.filename}: {error.strerror or error}"]
+    if isinstance(error, subprocess.CalledProcessError):
+        command = error.cmd if isinstance(error.cmd, str) else " ".join(map(str, error.cmd))
+        said = (error.stderr or "").strip().splitlines()[-1:] if isinstance(
+            error.stderr, str) else []
+        return [f"{command}: exit status {error.returncode}{': ' + said[0] if said else ''}"]
+    if isinstance(error, BrokenExecutor):
+        return [f"a worker process ended abruptly (out of memory?): {error}"]
+    return [str(error).replace("\n", " ")]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

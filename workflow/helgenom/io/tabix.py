@@ -176,6 +176,28 @@ def pack_tbi(sections: list[ContigIndex]) -> bytes:
     return _bgzf(b"".join(parts))
 
 
+def index_vcf(path: Path | str, csi: bool = False) -> Path:
+    """Index the bgzipped VCF `path` with `tabix`: a .tbi, or a .csi when `csi` or when a
+    record lies beyond what a .tbi can index (TBI_MAX_END, 2^29: htslib then says so and
+    writes nothing). The index written; an index of the other kind left by an earlier run is
+    removed. `tabix` failing (unsorted records, say) raises CalledProcessError with its
+    stderr."""
+    def run(*options: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["tabix", "-f", *options, "-p", "vcf", str(path)],
+                              capture_output=True, text=True, check=False)
+
+    proc = run("-C") if csi else run()
+    if not csi and proc.returncode != 0 and "cannot be stored in a tbi index" in proc.stderr:
+        csi, proc = True, run("-C")
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, proc.stdout,
+                                            proc.stderr)
+    written, other = (Path(f"{path}.csi"), Path(f"{path}.tbi")) if csi else (
+        Path(f"{path}.tbi"), Path(f"{path}.csi"))
+    other.unlink(missing_ok=True)
+    return written
+
+
 # ---------------------------------------------------------------------- reading a .tbi
 
 

@@ -184,6 +184,25 @@ UNDECLARED = {
                '##FORMAT=<ID={},Number=.,Type=String,Description="Not declared in the input">'),
 }
 
+# What htslib prints when it cannot read an input to its end (a truncated or corrupt file: a
+# BGZF block that does not inflate or is cut short, a record cut in two). bcftools may still
+# exit 0 with the records it did read, so its stderr is what tells. (Header lines htslib
+# cannot parse, `[E::bcf_hdr_...]`, are skipped by it and not counted here.)
+READ_ERRORS = re.compile(r"^\[E::(bgzf_|inflate|hread|hts_open|bcf_read|bcf_write|vcf_parse)"
+                         r"|Failed to read|EOF marker is absent|No BGZF EOF marker"
+                         r"|may be truncated", re.MULTILINE)
+
+
+def read_error(messages: str) -> str | None:
+    """The first line of htslib's `messages` saying that an input could not be read to its
+    end (an error line before a warning one), or None."""
+    found = [match.start() for match in READ_ERRORS.finditer(messages)]
+    if not found:
+        return None
+    lines = [messages[messages.rfind("\n", 0, at) + 1:].split("\n", 1)[0] for at in found]
+    return next((line for line in lines if line.startswith("[E::")), lines[0]).strip()
+
+
 def prefer_jemalloc() -> None:
     """Make Arrow's jemalloc pool the process's default: it hands freed memory back more
     readily than Arrow's default (mimalloc), ~15% lower peak RSS for `helgenom rank`.
@@ -467,6 +486,16 @@ def _halves(path: Path | str, header: VcfHeader) -> list[_Half]:
         ]
 
 
+def _feed(source: _Half | RecordText, sink: io.BufferedIOBase,
+          failed: list[BaseException]) -> None:
+    """`source.feed(sink)` in a feeder thread; what it raises goes to `failed` (for the
+    reading thread to raise) instead of ending the thread with a traceback."""
+    try:
+        source.feed(sink)
+    except Exception as error:
+        failed.append(error)
+
+
 def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: str,
                  columns: list[str], numeric_as_text: bool = False,
                  regions: list[str] | None = None, split: bool = True,
@@ -503,10 +532,11 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
                                         stdout=subprocess.PIPE, stderr=err)
                 assert proc.stdout is not None
                 feeder = None
+                failed: list[BaseException] = []
                 if halves:
                     assert proc.stdin is not None
-                    feeder = threading.Thread(target=halves[index].feed, args=(proc.stdin,),
-                                              daemon=True)
+                    feeder = threading.Thread(target=_feed, args=(halves[index], proc.stdin,
+                                                                  failed), daemon=True)
                     feeder.start()
                 try:
                     outcome: _Query | _Unparsable = _parse_stream(proc.stdout, columns,
@@ -518,6 +548,8 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
                 status = proc.wait()
                 if feeder is not None:
                     feeder.join()
+            if failed:  # the input could not be read (a BGZF block that does not inflate)
+                raise failed[0]
             return outcome, status, errors.read_text(errors="replace")
 
         if len(commands) == 1:
@@ -526,6 +558,10 @@ def _query_table(path: Path | str, header: VcfHeader, samples: list[str], fmt: s
             with ThreadPoolExecutor(max_workers=len(commands)) as pool:
                 runs = list(pool.map(run, range(len(commands))))
     messages = "".join(r[2] for r in runs)
+    unreadable = read_error(messages)
+    if unreadable:
+        raise InputError([Problem(str(path), 0, "", "", "cannot be read to its end (truncated "
+                                  f"or corrupt?): {unreadable}")])
     fixes = [template.format(name) for kind, (pattern, template) in UNDECLARED.items()
              for name in dict.fromkeys(pattern.findall(messages))
              if template.format(name) not in header.fixes]

@@ -48,6 +48,7 @@ from helgenom.io.tabix import (
     TBI_MAX_END,
     ContigIndex,
     contig_sections,
+    index_vcf,
     pack_tbi,
     virtual_offsets,
 )
@@ -495,14 +496,31 @@ class _Layout:
     blocks: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def _write_index(out: Path, rows: _Rows, layout: _Layout) -> None:
+def _write_index(out: Path, rows: _Rows, layout: _Layout) -> Path:
     """`out`.tbi from the rows (contig, POS, REF length) and where each record went; tabix
-    when that cannot be done here (INFO/END, unsorted, positions beyond the .tbi range)."""
+    when that cannot be done here (INFO/END, unsorted), a .csi for positions beyond the .tbi
+    range. The index written."""
     sections = _index_sections(rows, layout)
     if sections is None:
-        subprocess.run(["tabix", "-f", "-p", "vcf", str(out)], check=True)
-        return
+        return index_vcf(out, csi=_beyond_tbi(rows))
     Path(f"{out}.tbi").write_bytes(pack_tbi(sections))
+    return Path(f"{out}.tbi")
+
+
+def _beyond_tbi(rows: _Rows) -> bool:
+    """A record starts where a .tbi cannot index it (a .csi can)."""
+    return bool(len(rows.pos)) and int(rows.pos.max()) >= TBI_MAX_END
+
+
+def _put_in_place(tmp_out: Path, index: Path, out: Path) -> Path:
+    """`tmp_out` renamed to `out`, its `index` (.tbi or .csi) to `out`'s; an index of the other
+    kind at `out` (an earlier run's) is removed. The index's new path."""
+    kind = index.suffix
+    other = Path(f"{out}{'.csi' if kind == '.tbi' else '.tbi'}")
+    other.unlink(missing_ok=True)
+    placed = index.replace(f"{out}{kind}")
+    tmp_out.replace(out)
+    return placed
 
 
 def _index_sections(rows: _Rows, layout: _Layout) -> list[ContigIndex] | None:
@@ -578,8 +596,9 @@ def _source(command: list[str] | None, path: Path | str) -> Iterator[io.Buffered
 
 
 def _write_streamed(vcf: Path | str, header: VcfHeader, rows: _Rows, ann: Annotation,
-                    out: Path, tmp: Path, info_lines: str) -> bool:
-    """Sources (1) and (2) of the module doc; False if neither lines up with the rows."""
+                    out: Path, tmp: Path, info_lines: str) -> Path | None:
+    """Sources (1) and (2) of the module doc, into `out`; its index, or None if neither
+    source lines up with the rows."""
     sources: list[tuple[list[str] | None, list[str]]] = []
     kind = _is_text_vcf(vcf)
     if kind is not None:
@@ -594,14 +613,14 @@ def _write_streamed(vcf: Path | str, header: VcfHeader, rows: _Rows, ann: Annota
         except _Misaligned:
             continue
         layout.blocks = sink.layout()
-        _write_index(out, rows, layout)
-        return True
-    return False
+        return _write_index(out, rows, layout)
+    return None
 
 
 def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out: Path,
-                     header: VcfHeader, tmp: Path, info_lines: str) -> None:
-    """Source (3): bcftools annotate from an indexed table matched on CHROM/POS/REF/ALT."""
+                     header: VcfHeader, tmp: Path, info_lines: str) -> Path:
+    """Source (3): bcftools annotate from an indexed table matched on CHROM/POS/REF/ALT; the
+    output's index."""
     tsv = tmp / "annotation.tsv.gz"
     rows = _Rows.of(table)
     combo = pa.array(ann.combo)
@@ -636,21 +655,20 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
     columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
     steps = [
-        f"tabix -f -s1 -b2 -e2 {q(str(tsv))}",
+        f"tabix -f{' -C' if _beyond_tbi(rows) else ''} -s1 -b2 -e2 {q(str(tsv))}",
         f"{split_alleles_command(vcf, header, tmp)} | bcftools annotate -a {q(str(tsv))}"
         f" -h {q(str(header_file))} -c {columns} -Ov"
         f" | bgzip -l 1 -@ 2 -c > {q(str(tmp_out))}",
-        f"bcftools index -t -f {q(str(tmp_out))}",
     ]
     for step in steps:
         subprocess.run(["bash", "-o", "pipefail", "-c", step], check=True)
-    Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
-    tmp_out.replace(out)
+    return _put_in_place(tmp_out, index_vcf(tmp_out), out)
 
 
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
-              out: Path, header: VcfHeader, categories: list[str]) -> None:
-    """Annotate the (allele-split) input with the per-family fields.
+              out: Path, header: VcfHeader, categories: list[str]) -> Path:
+    """Annotate the (allele-split) input with the per-family fields; the index written next
+    to `out` (`out`.tbi, or `out`.csi for positions beyond the .tbi range).
 
     `table` holds the rows as `read_variants` gave them (CHROM, POS, REF, ALT and `impact`);
     `results` per family the columns models, compounds_info, score, score_normalized,
@@ -664,13 +682,12 @@ def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFr
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
     with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp_dir:
         tmp = Path(tmp_dir)
-        if not declared & set(INFO_FIELDS) and _write_streamed(
-                vcf, header, _Rows.of(table), ann, tmp_out, tmp, info_lines):
-            Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
-            tmp_out.replace(out)
-            return
+        index = None if declared & set(INFO_FIELDS) else _write_streamed(
+            vcf, header, _Rows.of(table), ann, tmp_out, tmp, info_lines)
+        if index is not None:
+            return _put_in_place(tmp_out, index, out)
         tmp_out.unlink(missing_ok=True)
-        _write_annotated(vcf, table, ann, out, header, tmp, info_lines)
+        return _write_annotated(vcf, table, ann, out, header, tmp, info_lines)
 
 
 # ------------------------------------------------------------- a contig group's records
@@ -750,8 +767,9 @@ def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
     return VcfPart(out, sink.end, _index_sections(rows, layout))
 
 
-def join_vcf_parts(header: bytes, parts: list[VcfPart], out: Path) -> None:
-    """`out` (and `out`.tbi): `header`, then the parts in order."""
+def join_vcf_parts(header: bytes, parts: list[VcfPart], out: Path) -> Path:
+    """`out`: `header`, then the parts in order; its index (`out`.tbi, or `out`.csi for
+    positions beyond the .tbi range)."""
     out = Path(out)
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
     head = compress_blocks(header)
@@ -761,13 +779,13 @@ def join_vcf_parts(header: bytes, parts: list[VcfPart], out: Path) -> None:
             copy_file(part.path, sink)
         sink.write(bgzf.EOF)
     if any(part.sections is None for part in parts):
-        subprocess.run(["tabix", "-f", "-p", "vcf", str(tmp_out)], check=True)
+        index = index_vcf(tmp_out)
     else:
         sections, address = [], len(head)
         for part in parts:
             assert part.sections is not None
             sections += [s.shifted(address) for s in part.sections]
             address += part.size
-        Path(f"{tmp_out}.tbi").write_bytes(pack_tbi(sections))
-    Path(f"{tmp_out}.tbi").replace(f"{out}.tbi")
-    tmp_out.replace(out)
+        index = Path(f"{tmp_out}.tbi")
+        index.write_bytes(pack_tbi(sections))
+    return _put_in_place(tmp_out, index, out)

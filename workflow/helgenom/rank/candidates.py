@@ -54,8 +54,10 @@ from helgenom.rank.inheritance import (
     gate_failures,
     single_variant_models,
 )
+from helgenom.rank.inputs import count_problems, order_problems, ped_lines, vcf_problems
 from helgenom.rank.model import RankModel, load_rank_model
-from helgenom.rank.phenotype import combined_score, gene_phenotype_scores
+from helgenom.rank.outputs import Staging, staged_outputs
+from helgenom.rank.phenotype import combined_score, gene_phenotype_scores, validate_terms
 from helgenom.sheets.pedigree import Family
 
 
@@ -186,6 +188,10 @@ def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
         scored = model.score(records, None)
         parts.append(scored.rename(columns={"RankScore": "score",
                                             "RankScoreNormalized": "score_normalized"}))
+    if not parts:  # no records: the columns, typed
+        columns = [*dict.fromkeys(c for m in scorers.values() for c in m.categories),
+                   "score", "score_normalized"]
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}, index=table.index)
     return pd.concat(parts).reindex(table.index)
 
 
@@ -366,9 +372,12 @@ CANDIDATE_ROWS_PER_STEP = 1 << 18
 def check_samples(families: dict[str, Family], header: VcfHeader, vcf: Path | str,
                    ped: Path | str) -> list[str]:
     """PED members absent from the VCF are errors; VCF samples outside the PED, warnings."""
+    lines = ped_lines(ped)
+    has = f"it has {', '.join(header.samples[:20])}{' ...' if len(header.samples) > 20 else ''}"
     problems = [
-        Problem(str(ped), 0, "individual_id", member.sample,
-                f"family {fam.id}: sample not in {vcf} (it has {', '.join(header.samples)})")
+        Problem(str(ped), lines.get(member.sample, 0), "individual_id", member.sample,
+                f"family {fam.id}: sample not in {vcf} "
+                f"({has if header.samples else 'it has no samples'})")
         for fam in families.values() for member in fam.members
         if member.sample not in header.samples
     ]
@@ -396,6 +405,55 @@ def input_notes(vcf: Path | str, ped: Path | str, families: dict[str, Family],
               "scores: every variant gets its not_reported score"
               for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
     return notes
+
+
+def check_inputs(vcf: Path | str, ped: Path | str, families: dict[str, Family],
+                 opts: RankOptions) -> None:
+    """Every problem of the inputs that can be seen before they are read (the files, the
+    options, the PED's samples against the VCF's), raised together as one InputError."""
+    problems = vcf_problems(vcf)
+    if not problems:
+        try:
+            check_samples(families, read_header(vcf), vcf, ped)
+        except InputError as error:
+            problems += error.problems
+    if opts.sv:
+        problems += vcf_problems(opts.sv, "--sv")
+        if not opts.gff3:
+            problems.append(Problem("--gff3", 0, None, None, "ranking SVs (--sv) needs gene "
+                                    "models: --gff3 GENES.gff3"))
+    if opts.gff3 and not Path(opts.gff3).is_file():
+        problems.append(Problem(str(opts.gff3), 0, None, None, "file not found (--gff3)"))
+    for path in opts.qc:
+        try:
+            qc_lines(path)
+        except InputError as error:
+            problems += error.problems
+    if not 0 <= opts.max_af <= 1:  # NaN too
+        problems.append(Problem("--max-af", 0, None, str(opts.max_af),
+                                "must be a population allele frequency, 0 to 1"))
+    gates = opts.gates
+    for name in ("het_ab_min", "het_ab_max", "homref_max_alt_fraction",
+                 "homalt_min_alt_fraction", "hemi_min_alt_fraction"):
+        if not 0 <= getattr(gates, name) <= 1:
+            problems.append(Problem(f"--{name.replace('_', '-')}", 0, None,
+                                    str(getattr(gates, name)), "must be a fraction, 0 to 1"))
+    for name in ("min_gq", "min_dp"):
+        if not getattr(gates, name) >= 0:
+            problems.append(Problem(f"--{name.replace('_', '-')}", 0, None,
+                                    str(getattr(gates, name)), "must be 0 or more"))
+    for family, terms in opts.hpo.items():
+        value = f"{family}:{','.join(terms)}"
+        if family not in families:
+            problems.append(Problem("--hpo", 0, None, value,
+                                    f"family {family} is not in {ped}"))
+            continue
+        try:
+            validate_terms(terms)
+        except (ValueError, ImportError) as error:
+            problems.append(Problem("--hpo", 0, None, value, str(error)))
+    if problems:
+        raise InputError(problems)
 
 
 def qc_lines(qc_json: Path | str) -> list[str]:
@@ -465,6 +523,7 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
                      ) -> tuple[int, pd.DataFrame | None]:
     """Rank every family of `families` (read from `ped`) in one pass over `vcf`; write the
     outputs; the number of candidates and, with `keep`, the candidate list."""
+    check_inputs(vcf, ped, families, opts)
     header = read_header(vcf)
     scorers = {"SNV": load_rank_model(opts.rank_model)}
     if opts.sv:
@@ -472,9 +531,13 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
     notes = input_notes(vcf, ped, families, header, scorers)
     samples = [m.sample for fam in families.values() for m in fam.members]
     parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys())]
+    problems = order_problems(parts[0][0], vcf) + count_problems(len(parts[0][0]), vcf)
     if opts.sv:
         parts.append(load_structural_variants(opts.sv, samples, opts,
                                               scorers["SV"].info_keys()))
+        problems += order_problems(parts[1][0], opts.sv)
+    if problems:
+        raise InputError(problems)
     table, gts = concat_variants(parts)
     for tag, values in (("GQ", gts.gq), ("AD", gts.alt_depth)):
         if len(table) and all(np.isnan(v).all() for v in values.values()):
@@ -498,31 +561,38 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
     count = sum(len(c) for c in lists)
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
-    out_tsv = Path(f"{prefix}.candidates.tsv")
-    out_tsv.parent.mkdir(parents=True, exist_ok=True)
+    with staged_outputs(prefix) as stage:
+        _write_outputs(stage, vcf, header, opts, table, results, categories,
+                       candidates if candidates is not None else lists[0])
+        for note in stage.commit():
+            print(f"note: {note}", file=sys.stderr)
+    return count, candidates
+
+
+def _write_outputs(stage: Staging, vcf: Path | str, header: VcfHeader, opts: RankOptions,
+                   table: pd.DataFrame, results: dict[str, pd.DataFrame],
+                   categories: list[str], candidates: pd.DataFrame | CandidateList) -> None:
+    """The single pass's outputs, staged: the ranked VCF(s) and the candidate list (a
+    table, or one family's list, written a slice at a time)."""
     is_sv = (table["kind"] == "SV").to_numpy()
     if is_sv.any():
         write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
-                  Path(f"{prefix}.vcf.gz"), header, categories)
+                  stage.path(".vcf.gz"), header, categories)
     else:
-        write_vcf(vcf, table, results, Path(f"{prefix}.vcf.gz"), header, categories)
+        write_vcf(vcf, table, results, stage.path(".vcf.gz"), header, categories)
     if opts.sv:
         write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
-                  Path(f"{prefix}.sv.vcf.gz"), read_header(opts.sv), categories)
-    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
-    with tmp_tsv.open("wb") as handle:
+                  stage.path(".sv.vcf.gz"), read_header(opts.sv), categories)
+    with stage.path(".candidates.tsv").open("wb") as handle:
         # The QC verdict comes first: a clinician sees a failed family before any variant.
         for path in opts.qc:
             handle.writelines(f"{line}\n".encode() for line in qc_lines(path))
-        if candidates is not None:
+        if isinstance(candidates, pd.DataFrame):
             write_tsv(candidates, handle, na_rep=".")
-        else:  # one family, not kept: its list goes out a slice at a time
-            (only,) = lists
-            for start in range(0, max(len(only), 1), CANDIDATE_ROWS_PER_STEP):
-                write_tsv(only.frame(start, start + CANDIDATE_ROWS_PER_STEP), handle,
+        else:
+            for start in range(0, max(len(candidates), 1), CANDIDATE_ROWS_PER_STEP):
+                write_tsv(candidates.frame(start, start + CANDIDATE_ROWS_PER_STEP), handle,
                           na_rep=".", header=start == 0)
-    tmp_tsv.replace(out_tsv)
-    return count, candidates
 
 
 def parse_hpo(values: list[str]) -> dict[str, list[str]]:
@@ -541,6 +611,14 @@ def read_gene_list(path: str | None) -> frozenset[str]:
     """Gene symbols, one per line (first column; '#' comments and blank lines skipped)."""
     if not path:
         return frozenset()
-    with open(path) as handle:
-        return frozenset(line.split()[0] for line in handle
-                         if line.strip() and not line.startswith("#"))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            genes = frozenset(line.split()[0] for line in handle
+                              if line.strip() and not line.startswith("#"))
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not a text file"
+        raise InputError([Problem(path, 0, None, None, f"cannot read the gene list ({reason})")]
+                         ) from error
+    if not genes:
+        raise InputError([Problem(path, 0, None, None, "no gene symbols in the gene list")])
+    return genes

@@ -37,9 +37,7 @@ import io
 import itertools
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -82,6 +80,7 @@ from helgenom.rank.candidates import (
     RankOptions,
     candidate_keys,
     categories_of,
+    check_inputs,
     input_notes,
     load_small_variants,
     load_structural_variants,
@@ -93,6 +92,7 @@ from helgenom.rank.candidates import (
 from helgenom.rank.hemizygous import hemizygous_over_deletions
 from helgenom.rank.inheritance import chromosome_classes
 from helgenom.rank.model import RankModel, load_rank_model
+from helgenom.rank.outputs import Staging, staged_outputs
 from helgenom.rank.phenotype import HPOTermWarning, gene_phenotype_scores
 from helgenom.sheets.pedigree import Family
 
@@ -499,9 +499,11 @@ def rank_in_chunks(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOpti
         return None
     # The workers start (spawn, imports) while this process reads the index, the header and
     # the SVs; first the index, if the input is not large enough to be worth them.
-    early = Path(vcf).stat().st_size >= MIN_RECORDS * MIN_BYTES_PER_RECORD
+    early = Path(vcf).is_file() and (
+        Path(vcf).stat().st_size >= MIN_RECORDS * MIN_BYTES_PER_RECORD)
     pool = _start_workers() if early else None
     try:
+        check_inputs(vcf, ped, families, opts)
         index = read_index(vcf)
         if len(index.contigs) < 2 or sum(count for _, count in index.contigs) < MIN_RECORDS:
             return None
@@ -537,24 +539,25 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
             opts.rank_model, opts.sv_rank_model if opts.sv else None)))
     except NotStreamable:
         return None
-    workdir = Path(tempfile.mkdtemp(prefix=".helgenom-rank-",
-                                    dir=Path(f"{prefix}.candidates.tsv").parent.resolve()
-                                    if Path(f"{prefix}.candidates.tsv").parent.exists()
-                                    else None))
-    try:
-        return _rank_in_chunks(pool, vcf, ped, prefix, opts, families, family, index,
-                               header, head, workdir)
-    except _Fallback:
-        return None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with staged_outputs(prefix) as stage:
+        try:
+            return _rank_in_chunks(pool, vcf, ped, stage, opts, families, family, index,
+                                   header, head)
+        except BaseException as error:
+            # No worker may still be writing a part into the folder as it is removed.
+            pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(error, _Fallback):
+                return None
+            raise
 
 
-def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, prefix: str,
-                    opts: RankOptions, families: dict[str, Family], family: Family,
-                    index: TabixIndex, header: VcfHeader, head: bytes,
-                    workdir: Path) -> int:
+def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
+                    stage: Staging, opts: RankOptions, families: dict[str, Family],
+                    family: Family, index: TabixIndex, header: VcfHeader, head: bytes) -> int:
+    """The outputs are staged in `stage` (its folder holds the groups' parts too) and put in
+    place at the end."""
     clock = _Clock("main")
+    workdir = stage.folder
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
     notes = input_notes(vcf, ped, families, header, scorers)
     samples = [m.sample for fam in families.values() for m in fam.members]
@@ -591,11 +594,11 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
                            par_regions, sv_part, str(workdir), contig_order, spans[number]))
     results = list(pool.map(_rank_group, tasks))
     clock("groups")
-    return _merge_groups(vcf, prefix, opts, family, sv, scorers, notes, head, results, pool,
+    return _merge_groups(vcf, stage, opts, family, sv, scorers, notes, head, results, pool,
                          clock)
 
 
-def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Family,
+def _merge_groups(vcf: Path | str, stage: Staging, opts: RankOptions, family: Family,
                   sv: tuple[pd.DataFrame, Genotypes] | None, scorers: dict[str, RankModel],
                   notes: list[str], head: bytes, results: list[_Group],
                   pool: ProcessPoolExecutor, clock: _Clock) -> int:
@@ -613,17 +616,15 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
         notes.append(f"{vcf} has no FORMAT/GQ values: the gates that need it are skipped")
     if rows and all(g.no_ad for g in results):
         notes.append(f"{vcf} has no FORMAT/AD values: the gates that need it are skipped")
-    out_tsv = Path(f"{prefix}.candidates.tsv")
-    out_tsv.parent.mkdir(parents=True, exist_ok=True)
 
     def write_vcfs() -> None:
-        join_vcf_parts(head, [g.vcf for g in results], Path(f"{prefix}.vcf.gz"))
+        join_vcf_parts(head, [g.vcf for g in results], stage.path(".vcf.gz"))
         for g in results:
             os.unlink(g.vcf.path)
         if opts.sv and sv is not None:
             sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
             sv_results = sv_results.sort_index().reset_index(drop=True)
-            write_vcf(opts.sv, sv[0], {family.id: sv_results}, Path(f"{prefix}.sv.vcf.gz"),
+            write_vcf(opts.sv, sv[0], {family.id: sv_results}, stage.path(".sv.vcf.gz"),
                       read_header(opts.sv), categories_of(scorers))
 
     # The candidates are sorted first, then the VCFs are joined while the candidate list is
@@ -631,7 +632,7 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
     with _small_pages():
         group_of, place = _genome_order(results, opts)
     clock("sort")
-    tmp_tsv = out_tsv.with_suffix(".tsv.tmp")
+    tmp_tsv = stage.path(".candidates.tsv")
     with ThreadPoolExecutor(max_workers=1) as background:
         vcfs = background.submit(write_vcfs)
         try:
@@ -649,15 +650,12 @@ def _merge_groups(vcf: Path | str, prefix: str, opts: RankOptions, family: Famil
             for done in [pool.submit(_write_tsv_slice, piece) for piece in pieces]:
                 done.result()
             clock("tsv")
-        except BaseException:
-            tmp_tsv.unlink(missing_ok=True)
-            raise
         finally:
             error = vcfs.exception()
         if error is not None:
-            tmp_tsv.unlink(missing_ok=True)
             raise error
-    tmp_tsv.replace(out_tsv)
+    for note in stage.commit():
+        print(f"note: {note}", file=sys.stderr)
     clock("vcf (joined in the background)")
     return len(group_of)
 
