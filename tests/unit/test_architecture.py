@@ -167,3 +167,13 @@ def test_import_reader_resolves_submodules() -> None:
     assert {"helgenom.rank.candidates", "helgenom.rank.chunked",
             "helgenom.sheets.pedigree"} <= found
     assert part_of("helgenom.errors") == "base" and part_of("helgenom.io.vcf") == "io"
+
+
+def test_every_command_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from helgenom.cli import COMMANDS, main
+
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0, command
+        assert f"usage: helgenom {command}" in capsys.readouterr().out

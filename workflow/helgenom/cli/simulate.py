@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=sorted(SCENARIOS),
         default=None,
         help="plant a QC failure: "
-        + "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items())
+        + "; ".join(f"{name}: {text}" for name, text in SCENARIOS.items()).replace("%", "%%")
         + " (default: none, the demo as designed)",
     )
     parser.set_defaults(func=run)
