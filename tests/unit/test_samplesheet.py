@@ -75,6 +75,19 @@ def write_reference(workdir: Path) -> None:
 # --- valid input -----------------------------------------------------------------------------
 
 
+def test_jobs_read_the_sheets_without_the_file_checks(trio_dir: Path) -> None:
+    """Snakemake reads the Snakefile again in every job: there the run, checked in full when
+    it started, is read without probing FASTQs and reference files (files=False)."""
+    (trio_dir / "ref" / "genome.fa").write_text("not a FASTA\n")
+    fastq = trio_dir / "fastq" / "P1_L001_R1.fq.gz"
+    fastq.write_bytes(b"")
+    with pytest.raises(InputError) as error:
+        load_run(MINIMAL_CONFIG, trio_dir)
+    assert "genome.fa" in str(error.value) and fastq.name in str(error.value)
+    run = load_run(MINIMAL_CONFIG, trio_dir, files=False)
+    assert list(run.samples) == ["P1", "F1", "M1"] and len(run.units) == 4
+
+
 def test_valid_trio_loads(trio_dir: Path) -> None:
     run = load_run(MINIMAL_CONFIG, trio_dir)
     assert list(run.samples) == ["P1", "F1", "M1"]

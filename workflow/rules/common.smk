@@ -33,6 +33,9 @@ try:
         config_source=(
             str(workflow.configfiles[-1]) if workflow.configfiles else "config"
         ),
+        # In full where the run starts; a job (Snakemake reads the Snakefile again in each)
+        # reads the config and sheets only.
+        files=workflow.is_main_process,
     )
     CONTIGS = calling_contigs(
         RUN.config["reference"]["fasta"], RUN.config["reference"]["contigs"]

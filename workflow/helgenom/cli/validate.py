@@ -35,13 +35,15 @@ def _hpo_term(term: str) -> tuple[str | None, list[str]]:
         return term, [f"not checked against the ontology: {error}"]
 
 
-def check_run(config: dict, workdir: Path | str = ".", config_source: str = "config") -> Run:
+def check_run(config: dict, workdir: Path | str = ".", config_source: str = "config", *,
+              files: bool = True) -> Run:
     """Every check a run makes before its first job (the workflow's start and `helgenom
     validate` call this): config, sheets, pedigree, HPO terms, FASTQs, configured files and
     their formats (reference FASTA, GFF3, population VCFs, rank models); InputError with every
-    problem found."""
+    problem found. `files=False`: the config and sheets only, for the jobs of a run that was
+    checked in full when it started (Snakemake reads the Snakefile again in every job)."""
     return load_run(config, workdir, config_source, file_checks=FILE_CHECKS,
-                    term_check=_hpo_term)
+                    term_check=_hpo_term, files=files)
 
 
 def _n(items: Collection[Any], noun: str) -> str:

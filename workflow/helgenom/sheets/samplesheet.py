@@ -309,11 +309,13 @@ def load_units(
     *,
     name: str | None = None,
     samples_name: str = "samples.tsv",
+    probe: bool = True,
 ) -> tuple[list[Unit], list[Problem]]:
     """Read units.tsv: units with resolved FASTQ paths, and every problem of the file.
 
     `samples` (IDs or Samples; None: not known, skip those checks) must each have a unit, and
-    every unit's sample must be one of them. FASTQ paths resolve against `workdir`.
+    every unit's sample must be one of them. FASTQ paths resolve against `workdir`; with
+    `probe`, each FASTQ's first records are read too.
     """
     label = name or str(path)
     rows, problems = _read_sheet(Path(path), label, "units")
@@ -344,7 +346,7 @@ def load_units(
                 message = "file already used on line {} (column {})".format(
                     *file_uses[files[column]])
             else:
-                message = fastq_problem(resolved) or ""
+                message = (fastq_problem(resolved) or "") if probe else ""
             if message:
                 problems.append(Problem(label, line, column, printable(cells[column]), message))
             file_uses.setdefault(files[column], (line, column))
@@ -508,7 +510,7 @@ FileCheck = Callable[[Path], "str | None"]
 
 def load_run(config: dict, workdir: Path | str = ".", config_source: str = "config",
              file_checks: Mapping[str, FileCheck] | None = None,
-             term_check: TermCheck | None = None) -> Run:
+             term_check: TermCheck | None = None, files: bool = True) -> Run:
     """Validate config, samples.tsv (rows, pedigree, HPO terms), units.tsv (rows, FASTQs) and
     the configured files (FASTA, GFF3, population VCFs and the names and tags that refer to
     them); InputError with all problems of all files. Paths are relative to `workdir`.
@@ -516,7 +518,9 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
     `file_checks` maps a key of CONFIG_FILES (e.g. "rank_model") to a function that reads
     the configured file and returns what is wrong with it (None: nothing); `term_check`
     checks one HPO term (see `hpo_problems`; None: terms are checked by their form only).
-    The engines own those formats: `helgenom.cli.validate.check_run` passes them in."""
+    The engines own those formats: `helgenom.cli.validate.check_run` passes them in.
+    `files=False` reads the config and sheets only (no FASTQ, reference, source or term
+    checks): for a job, whose run was checked in full when it started."""
     problems: list[Problem] = []
     try:
         config = validate_config(config, config_source)
@@ -532,12 +536,13 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         samples, found = load_samples(_resolve(workdir, sheets["samples"]), name=sheets["samples"])
         errors, warnings = pedigree_problems(samples, sheets["samples"])
         problems += found + errors
-        if term_check is not None:
+        if term_check is not None and files:
             errors, notes = hpo_problems(samples, sheets["samples"], term_check)
             problems, warnings = problems + errors, warnings + notes
     if isinstance(sheets["units"], str) and sheets["units"]:
         units, found = load_units(_resolve(workdir, sheets["units"]), samples or None, workdir,
-                                  name=sheets["units"], samples_name=sheets["samples"] or "samples")
+                                  name=sheets["units"], samples_name=sheets["samples"] or "samples",
+                                  probe=files)
         problems += found
     sources = [config_source]
     if config_ok:  # the site: from the config, else the sheet's gmc cells that are valid IDs
@@ -549,7 +554,7 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
             sources.insert(0, str(_overlay_dir(config, workdir) / f"{site}.yaml"))
         problems += found
         config_ok = not found
-    if config_ok:
+    if config_ok and files:
         errors, notes = _config_file_problems(config, workdir, key_locator(sources),
                                               file_checks or {})
         problems, warnings = problems + errors, warnings + notes
