@@ -299,3 +299,36 @@ def test_positions_beyond_the_tbi_range_get_a_csi_index(tmp_path):
     assert write_vcf(with_key, table, results, out, read_header(with_key),
                      CATEGORIES) == Path(f"{out}.csi")
     assert len(body(out)) == 1 and not Path(f"{out}.tbi").exists()
+
+
+def test_csq_goes_last_by_every_route(tmp_path, monkeypatch):
+    """The table's `csq` column is INFO/CSQ, after helgenom's fields, declared by the header
+    line given; rows without one get none; the three record sources agree."""
+    records = [record("chr1", p, info=i) for p, i in ((100, "DP=9"), (200, "."), (300, "DP=1"))]
+    source = bgzip_indexed(vcf_text(records), tmp_path / "in.vcf.gz")
+    table, results = rows_and_results(source)
+    csq = ["G|missense_variant|A|ENST1:c.1A>G|ENSP1:p.Leu1%3D,G|intron_variant|B|ENST2:c.5+1A>G|",
+           "", None]
+    table["csq"] = pd.array(csq, dtype="str")
+    line = '##INFO=<ID=CSQ,Number=.,Type=String,Description="test. Format: A|B|C|D|E">\n'
+    raw = tmp_path / "raw.vcf.gz"
+    write_vcf(source, table, results, raw, read_header(source), CATEGORIES, line)
+    monkeypatch.setattr(vcfwrite, "_is_text_vcf", lambda path: None)  # as for BCF input
+    split = tmp_path / "split.vcf.gz"
+    write_vcf(source, table, results, split, read_header(source), CATEGORIES, line)
+    annotated = tmp_path / "annotated.vcf.gz"
+    with vcfwrite.tempfile.TemporaryDirectory() as tmp:
+        vcfwrite._write_annotated(source, table, vcfwrite.annotation(
+            table, results, CATEGORIES, csq=True), annotated, read_header(source), Path(tmp),
+            vcfwrite.info_header(CATEGORIES) + line)
+    assert body(raw) == body(split) == body(annotated)
+    infos = [dict(item.split("=", 1) for item in row.split("\t")[7].split(";"))
+             for row in body(raw)]
+    assert list(infos[0])[-1] == "CSQ" and infos[0]["CSQ"] == csq[0]
+    assert "CSQ" not in infos[1] and "CSQ" not in infos[2]
+    assert info_lines(raw)[-1] == line.strip()
+    assert_tabix_index(raw, tmp_path)
+    # without a header line, no CSQ
+    plain = tmp_path / "plain.vcf.gz"
+    write_vcf(source, table, results, plain, read_header(source), CATEGORIES)
+    assert "CSQ=" not in "".join(body(plain))

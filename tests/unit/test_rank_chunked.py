@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from helgenom.cli import main
 from helgenom.io import tabix
@@ -329,3 +330,55 @@ def test_reruns_write_the_same_bytes(tmp_path, monkeypatch):
     for other in outputs[1:]:
         for suffix, data in outputs[0].items():
             assert other[suffix] == data, suffix
+
+
+def test_hgvs_and_csq_are_the_single_pass_ones(tmp_path, monkeypatch):
+    """With gene models and the reference (found through the header's ##reference), the
+    groups write the same CSQ (small variants in the workers, SVs in the main process) and
+    the same transcript/hgvs_c/hgvs_p columns as the single pass."""
+    need_tools("samtools")
+    from helgenom.simulate.demo import simulate
+
+    monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 1000)
+    demo = tmp_path / "demo"
+    simulate(demo, seed=1, depth=0.5)
+    rng = np.random.default_rng(3)
+    genotypes = ["0/0", "0/1", "1/1"]
+    names = dict(zip(["demo-father", "demo-mother", "demo-proband"], SAMPLES, strict=True))
+    population = subprocess.run(["bcftools", "query", "-f", "%CHROM\t%POS\t%REF\t%ALT\n",
+                                 str(demo / "reference/population.vcf.gz")],
+                                capture_output=True, text=True, check=True).stdout
+    records = [{"chrom": c, "pos": int(p), "ref": r, "alt": a, "gene": "",
+                "gts": {s: str(rng.choice(genotypes)) for s in SAMPLES}}
+               for c, p, r, a in (line.split("\t") for line in population.splitlines())]
+    truth = pd.read_csv(demo / "truth.tsv", sep="\t", dtype=str)
+    contigs = ("chr1", "chr2", "chrX")
+    records += [{"chrom": t["chrom"], "pos": int(t["pos"]), "ref": t["ref"], "alt": t["alt"],
+                 "gene": t["gene"], "csq": t["consequence"],
+                 "gts": {names[s]: t[s] for s in names}}
+                for _, t in truth[truth["type"] == "SNV"].iterrows()]
+    records.sort(key=lambda r: (contigs.index(r["chrom"]), r["pos"]))
+    vcf = write_vcf(tmp_path / "in.vcf", SAMPLES, records, contigs=contigs)
+    vcf.write_text(vcf.read_text().replace(
+        "##fileformat=VCFv4.2\n",
+        f"##fileformat=VCFv4.2\n##reference=file://{demo / 'reference/genome.fa'}\n"))
+    vcf = _bgzip_index(vcf)
+    svs = truth[truth["type"] != "SNV"]
+    sv = write_vcf(tmp_path / "sv.vcf", SAMPLES, [
+        {"chrom": t["chrom"], "pos": int(t["pos"]), "ref": "N", "alt": f"<{t['type']}>",
+         "gts": {names[s]: t[s] for s in names}} for _, t in svs.iterrows()], contigs=contigs)
+    lines = sv.read_text().replace("##INFO=<ID=BCSQ", '##INFO=<ID=SVTYPE,Number=1,Type=String,'
+                                   'Description="t">\n##INFO=<ID=END,Number=1,Type=Integer,'
+                                   'Description="e">\n##INFO=<ID=BCSQ').splitlines()
+    body = [line.split("\t") for line in lines if not line.startswith("#")]
+    for fields, (_, t) in zip(body, svs.iterrows(), strict=True):
+        fields[7] = f"SVTYPE={t['type']};END={t['end']}"
+    sv.write_text("\n".join([*(x for x in lines if x.startswith("#")),
+                             *("\t".join(f) for f in body)]) + "\n")
+    ped = write_ped(tmp_path / "fam.ped", TRIO)
+    _same_as_single_pass(tmp_path, vcf, ped, RankOptions(
+        sv=str(sv), gff3=str(demo / "reference/genes.gff3"), max_af=1.0))
+    grouped = _outputs(tmp_path / "grouped")
+    assert b"##INFO=<ID=CSQ," in grouped["vcf"] and b"##INFO=<ID=CSQ," in grouped["sv.vcf"]
+    assert grouped["vcf"].count(b";CSQ=") > 500 and b"|transcript_ablation|" in grouped["sv.vcf"]
+    assert b"\tp.Leu39His\t" in grouped["tsv"]

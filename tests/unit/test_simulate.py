@@ -323,9 +323,19 @@ def test_gene_models_are_valid(sim: Path) -> None:
     assert contigs["SCN2A"] == contigs["ALMS1"] == contigs["NRXN1"] == "chr2"
     assert contigs["USH2A"] == "chr1" and contigs["OTC"] == "chrX"
     assert {t["strand"] for t in tx.values()} == {"+", "-"}
+    hgnc = set()
     for tid, t in tx.items():
-        assert tid.startswith("transcript:HGST")
-        assert t["gene"]["ID"].startswith("gene:HGSG")
+        # Ensembl-style: gene:ENSG..., transcript:ENST... (99: never a real Ensembl ID), one
+        # transcript per gene, tagged Ensembl_canonical, versions, and the gene's HGNC ID in
+        # its description as Ensembl writes it
+        assert re.fullmatch(r"transcript:ENST99\d{9}", tid)
+        assert re.fullmatch(r"gene:ENSG99\d{9}", t["gene"]["ID"])
+        assert t["attrs"]["transcript_id"] == tid.removeprefix("transcript:")
+        assert "Ensembl_canonical" in t["attrs"]["tag"].split(",")
+        assert t["attrs"]["version"] == t["gene"]["version"] == "1"
+        match = re.search(r"\[Source:HGNC Symbol%3BAcc:(HGNC:\d+)\]$", t["gene"]["description"])
+        assert match, t["gene"]["description"]
+        hgnc.add(match.group(1))
         assert t["gene"]["biotype"] == t["attrs"]["biotype"] == "protein_coding"
         assert t["attrs"]["Name"] == t["gene"]["Name"] + "-201"
         assert 3 <= len(t["exons"]) <= 8
@@ -352,6 +362,8 @@ def test_gene_models_are_valid(sim: Path) -> None:
         covered = sum(e - s + 1 for s, e, _ in t["cds"]) + sum(e - s + 1 for _, s, e in t["utr"])
         assert covered == sum(e - s + 1 for s, e in t["exons"])
         assert {u[0] for u in t["utr"]} == {"five_prime_UTR", "three_prime_UTR"}
+    assert len(hgnc) == 20
+    assert {"HGNC:12601", "HGNC:10588"} <= hgnc  # USH2A, SCN2A: the real genes' HGNC IDs
 
 
 def test_features_keep_apart(sim: Path) -> None:

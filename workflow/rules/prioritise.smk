@@ -8,6 +8,8 @@ rule rank:
         ped="results/{family}/{family}.ped",
         sv="calling/{family}.sv.vcf.gz",
         gff3=GFF3,
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
         extra=list(RANK_FILES.values()),
         qc="results/{family}/{family}.qc.json",
     output:
@@ -29,10 +31,7 @@ rule rank:
     params:
         prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
         hpo=family_hpo,
-        extra=" ".join(
-            f"--{key.replace('_', '-')} {shlex.quote(path)}"
-            for key, path in RANK_FILES.items()
-        )
+        extra=path_options(RANK_FILES)
         + f" --panel-mode {CFG['prioritisation']['panel_mode']}",
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],
@@ -47,7 +46,7 @@ rule rank:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
         "helgenom rank --vcf {input.vcf:q} --ped {input.ped:q} --sv {input.sv:q} --gff3 {input.gff3:q}"
-        " {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx:q}"
+        " --fasta {input.fasta:q} {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx:q}"
         " --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix} > {log:q} 2>&1"

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         opts = RankOptions(af_tag=args.af_tag, max_af=args.max_af, gates=gates, chrx=args.chrx,
                            chry=args.chry, par=args.par, sv=args.sv, gff3=args.gff3,
+                           fasta=args.fasta,
                            reduced_penetrance=read_gene_list(args.reduced_penetrance),
                            panel=read_gene_list(args.panel), panel_mode=args.panel_mode,
                            hpo=parse_hpo(args.hpo), qc=args.qc)
@@ -63,7 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--ped", required=True, help="PED file: one or many families")
     parser.add_argument("--out", required=True, help="output prefix")
     parser.add_argument("--sv", help="SV VCF of the same samples, ranked with the small variants")
-    parser.add_argument("--gff3", help="gene models (GFF3) for SV gene overlap (with --sv)")
+    parser.add_argument("--gff3", help="gene models (Ensembl-style GFF3): HGVS, the VEP-style "
+                        "CSQ of the ranked VCFs, SV gene overlap")
+    parser.add_argument("--fasta", help="reference FASTA (with .fai) for HGVS (default: the "
+                        "one the VCF header's ##reference names)")
     parser.add_argument("--reduced-penetrance", metavar="GENES",
                         help="genes (one per line) where AD allows unaffected carriers")
     parser.add_argument("--panel", metavar="GENES", help="gene panel (one symbol per line)")

@@ -48,6 +48,20 @@ class VcfHeader:
     fixes: list[str] = field(default_factory=list)
 
 
+# GENMOD names a variant CHROM_POS_REF_ALT with these dropped from ALT (symbolic and breakend
+# alleles: <DEL> -> DEL, T[6:134717462[ -> T6134717462), so that the name can sit in a
+# Compounds entry `NAME>SCORE`, which Scout splits on '>' (and ':', '|', ',').
+ALT_NAME_DROPS = "<>[]:"
+
+
+def variant_name(chrom: str, pos: int | str, ref: str, alt: str) -> str:
+    """GENMOD's name of a variant, as Compounds entries carry it."""
+    return f"{chrom}_{pos}_{ref}_{alt.translate(_ALT_NAME_TABLE)}"
+
+
+_ALT_NAME_TABLE = str.maketrans("", "", ALT_NAME_DROPS)
+
+
 def run_text(cmd: list[str]) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -64,6 +64,9 @@ INFO_FIELDS = {
     "HGImpact": "Impact class of the most severe consequence (HIGH, MODERATE, LOW, MODIFIER)",
     "HGQuality": "Genotype gates and FILTER, per family: FAM:PASS, FAM:FILTERED or FAM:GATE_FAIL",
 }
+# Consequences per transcript (VEP's key; the header line comes with the values, from
+# helgenom.rank.csq), after helgenom's fields; from the table's `csq` column.
+CSQ_KEY = "CSQ"
 
 
 def info_header(categories: list[str]) -> str:
@@ -168,12 +171,14 @@ class Annotation:
 
     `fields[key][k]` is the value of `key` ('.' = not set) for combination `k` of the values
     of every field but Compounds; `combo` gives each row's combination. Compounds, rare and
-    nearly always distinct, is per row (`compounds`: 'Compounds=...' or None).
+    nearly always distinct, is per row (`compounds`: 'Compounds=...' or None), and so is CSQ
+    (`csq`: 'CSQ=...' or null; None when not written).
     """
 
     combo: np.ndarray
     fields: dict[str, list[str]]
     compounds: np.ndarray
+    csq: pa.Array | None = None
 
     def __post_init__(self) -> None:
         keys = list(INFO_FIELDS)
@@ -192,15 +197,32 @@ class Annotation:
         """'Key=value;Key=value' for rows start..stop-1 ('' when no field is set)."""
         combo = pa.array(self.combo[start:stop])
         compounds = pa.array(self.compounds[start:stop], pa.large_binary())
-        text = pc.binary_join_element_wise(
-            self._before.take(combo), compounds, self._after.take(combo),
-            pa.scalar(b";", pa.large_binary()), null_handling="skip")
+        parts = [self._before.take(combo), compounds, self._after.take(combo)]
+        if self.csq is not None:
+            parts.append(self.csq.slice(start, stop - start))
+        text = pc.binary_join_element_wise(*parts, pa.scalar(b";", pa.large_binary()),
+                                           null_handling="skip")
         return pc.fill_null(text, b"")
 
 
-def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories: list[str]
-               ) -> Annotation:
-    """The INFO values of every row, each distinct combination formatted once."""
+def _csq_values(column: pd.Series) -> pa.Array:
+    """'CSQ=value' per row of the table's `csq` column (null where it is '' or NA)."""
+    values = arrow_strings(column)
+    if values is None:
+        values = pa.chunked_array([pa.array(column.astype(object).where(column.notna(), None)
+                                            .tolist(), pa.large_string())])
+    values = values.combine_chunks().cast(pa.large_binary())
+    present = pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
+    text = pc.binary_join_element_wise(pa.scalar(f"{CSQ_KEY}=".encode(), pa.large_binary()),
+                                       values, pa.scalar(b"", pa.large_binary()))
+    return pc.if_else(present, text, pa.scalar(None, pa.large_binary()))
+
+
+def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories: list[str],
+               csq: bool = False) -> Annotation:
+    """The INFO values of every row, each distinct combination formatted once; with `csq`,
+    the table's `csq` column as INFO/CSQ."""
+    csq_values = _csq_values(table["csq"]) if csq else None
     combined = [table["impact"]]
     for res in results.values():
         combined += [res["models"], res["score"], res["score_normalized"], res["quality"],
@@ -225,7 +247,7 @@ def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories
                             categories, ["Compounds"])["Compounds"]
         compounds[rows] = [None if pd.isna(v) or v == "." else f"Compounds={v}".encode()
                            for v in text.tolist()]
-    return Annotation(combo, fields, compounds)
+    return Annotation(combo, fields, compounds, csq_values)
 
 
 # ----------------------------------------------------------------------- record text merge
@@ -629,9 +651,14 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
     compounds = pa.array(ann.compounds, pa.large_binary()).cast(pa.large_string())
     values["Compounds"] = pc.fill_null(pc.utf8_slice_codeunits(compounds, len("Compounds=")),
                                        ".")
+    keys = list(INFO_FIELDS)
+    if ann.csq is not None:
+        keys.append(CSQ_KEY)
+        values[CSQ_KEY] = pc.fill_null(pc.utf8_slice_codeunits(
+            ann.csq.cast(pa.large_string()), len(CSQ_KEY) + 1), ".")
     pos = pc.cast(pa.array(rows.pos), pa.large_string())
     parts = [rows.chrom.combine_chunks(), pos, rows.ref.combine_chunks(),
-             rows.alt.combine_chunks(), *(values[k] for k in INFO_FIELDS)]
+             rows.alt.combine_chunks(), *(values[k] for k in keys)]
     # tabix wants each contig in one block, positions ascending: the rows' order if it is so.
     contig = pc.dictionary_encode(parts[0]).indices.to_numpy(zero_copy_only=False)
     order = pa.array(np.lexsort((rows.pos, contig)))
@@ -652,7 +679,7 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
         raise subprocess.CalledProcessError(proc.returncode, "bgzip")
     header_file = tmp / "info-header.txt"
     header_file.write_text(info_lines)
-    columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in INFO_FIELDS)])
+    columns = ",".join(["CHROM", "POS", "REF", "ALT", *(f"INFO/{k}" for k in keys)])
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
     steps = [
         f"tabix -f{' -C' if _beyond_tbi(rows) else ''} -s1 -b2 -e2 {q(str(tsv))}",
@@ -666,23 +693,26 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
 
 
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
-              out: Path, header: VcfHeader, categories: list[str]) -> Path:
+              out: Path, header: VcfHeader, categories: list[str],
+              csq_header: str | None = None) -> Path:
     """Annotate the (allele-split) input with the per-family fields; the index written next
     to `out` (`out`.tbi, or `out`.csi for positions beyond the .tbi range).
 
     `table` holds the rows as `read_variants` gave them (CHROM, POS, REF, ALT and `impact`);
     `results` per family the columns models, compounds_info, score, score_normalized,
-    quality and the rank model's categories, aligned with `table`.
+    quality and the rank model's categories, aligned with `table`. With `csq_header` (its
+    ##INFO line), the table's `csq` column is written as INFO/CSQ (replacing an input's).
     """
     out = Path(out)
-    ann = annotation(table, results, categories)
-    info_lines = info_header(categories)
+    ann = annotation(table, results, categories, csq=csq_header is not None)
+    info_lines = info_header(categories) + (csq_header or "")
+    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set())
     declared = {line[len("##INFO=<ID="):].split(",", 1)[0]
                 for line in [*header.lines, *header.fixes] if line.startswith("##INFO=<ID=")}
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
     with tempfile.TemporaryDirectory(prefix="helgenom-rank-") as tmp_dir:
         tmp = Path(tmp_dir)
-        index = None if declared & set(INFO_FIELDS) else _write_streamed(
+        index = None if declared & ours else _write_streamed(
             vcf, header, _Rows.of(table), ann, tmp_out, tmp, info_lines)
         if index is not None:
             return _put_in_place(tmp_out, index, out)
@@ -714,15 +744,16 @@ class VcfPart:
     sections: list[ContigIndex] | None
 
 
-def vcf_header_text(vcf: Path | str, categories: list[str]) -> bytes:
+def vcf_header_text(vcf: Path | str, categories: list[str], csq_header: str | None = None
+                    ) -> bytes:
     """The header the streamed writer gives the output of bgzipped VCF text `vcf` (its own
-    header lines and helgenom's INFO lines before #CHROM)."""
+    header lines and helgenom's INFO lines, with `csq_header`, before #CHROM)."""
     if _is_text_vcf(vcf) is not False:
         raise NotStreamable(f"{vcf} is not bgzipped VCF text")
     sink = io.BytesIO()
     with _source(["bgzip", "-dc", str(vcf)], vcf) as source:
         try:
-            _copy_header(source, sink, [info_header(categories)])
+            _copy_header(source, sink, [info_header(categories) + (csq_header or "")])
         except _Misaligned as error:
             raise NotStreamable(str(error)) from error
     return sink.getvalue()
@@ -740,15 +771,16 @@ class _ChunkReader:
 
 def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
                    results: dict[str, pd.DataFrame], categories: list[str], out: Path,
-                   text: Path | RecordText | None = None, end_declared: bool = True
-                   ) -> VcfPart:
+                   text: Path | RecordText | None = None, end_declared: bool = True,
+                   csq: bool = False) -> VcfPart:
     """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`:
     what `tabix -h` printed of them, or their `RecordText`), annotated as `write_vcf`
     annotates them (`table`/`results` are those contigs' rows), as a part.
     `end_declared=False`: the header declares no INFO/END, and the records were read by
     bcftools without a word about undeclared keys, so none holds an END (its text is not
-    searched for one; the .tbi takes each record's end from POS and REF)."""
-    ann = annotation(table, results, categories)
+    searched for one; the .tbi takes each record's end from POS and REF). `csq`: the
+    table's `csq` column as INFO/CSQ (the header, `vcf_header_text`, declares it)."""
+    ann = annotation(table, results, categories, csq=csq)
     rows = _Rows.of(table)
     try:
         if isinstance(text, RecordText):

@@ -2,13 +2,16 @@
 
 Input: a joint VCF/BCF (any number of families) and a PED file. Output: `PREFIX.vcf.gz`
 (bi-allelic records with GENMOD-compatible INFO: GeneticModels, Compounds, RankScore,
-RankScoreNormalized, RankResult) and `PREFIX.candidates.tsv` (one row per candidate variant
-per family, best first, with the per-category score breakdown and every member's genotype).
+RankScoreNormalized, RankResult; with --gff3 and the reference FASTA the VCF header names, a
+VEP-style CSQ) and `PREFIX.candidates.tsv` (one row per candidate variant per family, best
+first, with the HGVS c./p. on each gene's canonical transcript, the per-category score
+breakdown and every member's genotype).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +26,7 @@ from helgenom.errors import InputError, Problem
 from helgenom.io.reference import Region
 from helgenom.io.tsv import write_tsv
 from helgenom.io.vcf import (
+    ALT_NAME_DROPS,
     Genotypes,
     RecordText,
     VcfHeader,
@@ -41,8 +45,11 @@ from helgenom.rank.consequence import (
     str_array,
     text_column,
 )
-from helgenom.rank.genes import read_gene_models, sv_gene_effects
+from helgenom.rank.csq import CSQ_HEADER, HGVS_COLUMNS, Annotator, empty_columns, is_own_csq
+from helgenom.rank.genes import gene_models, sv_gene_effects
+from helgenom.rank.gff3 import gene_set
 from helgenom.rank.hemizygous import hemizygous_over_deletions
+from helgenom.rank.hgvs import Transcripts
 from helgenom.rank.inheritance import (
     MODELS,
     CompoundPairs,
@@ -58,6 +65,7 @@ from helgenom.rank.inputs import count_problems, order_problems, ped_lines, vcf_
 from helgenom.rank.model import RankModel, load_rank_model
 from helgenom.rank.outputs import Staging, staged_outputs
 from helgenom.rank.phenotype import combined_score, gene_phenotype_scores, validate_terms
+from helgenom.rank.sequence import fasta_problem, header_reference
 from helgenom.sheets.pedigree import Family
 
 
@@ -70,7 +78,8 @@ class RankOptions:
     chry: str = "chrY"
     par: list[str] = field(default_factory=list)
     sv: str | None = None  # SV VCF ranked with the small variants
-    gff3: str | None = None  # gene models for SV gene overlap
+    gff3: str | None = None  # gene models: SV gene overlap, HGVS and CSQ
+    fasta: str | None = None  # reference for HGVS (default: the VCF header's ##reference)
     reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
     panel: frozenset[str] = frozenset()
     panel_mode: str = "boost"  # or "restrict"
@@ -92,9 +101,15 @@ def match_contig(name: str, contigs: list[str]) -> str:
 
 
 def variant_id(table: pd.DataFrame) -> pd.Series:
-    """GENMOD's variant id: CHROM_POS_REF_ALT."""
+    """GENMOD's variant id: CHROM_POS_REF_ALT, symbolic ALTs without their brackets
+    (`io.vcf.variant_name`: chr1_85720_A_DEL, not chr1_85720_A_<DEL>)."""
+    alt = table["ALT"].astype(str)
+    symbolic = alt.str.contains(f"[{re.escape(ALT_NAME_DROPS)}]", regex=True)
+    if symbolic.any():
+        alt = alt.where(~symbolic, alt.str.replace(f"[{re.escape(ALT_NAME_DROPS)}]", "",
+                                                   regex=True))
     return (table["CHROM"].astype(str) + "_" + table["POS"].astype(str) + "_"
-            + table["REF"].astype(str) + "_" + table["ALT"].astype(str))
+            + table["REF"].astype(str) + "_" + alt)
 
 
 def genotype_strings(gts: Genotypes, sample: str, rows: np.ndarray | None = None
@@ -248,7 +263,7 @@ def categories_of(scorers: dict[str, RankModel]) -> list[str]:
 SV_EVIDENCE = {"sv_callers": "CALLERS", "sv_origin": "ORIGIN"}
 
 _TABLE_COLUMNS = ["CHROM", "POS", "END", "REF", "ALT", "kind", "gene", "consequence", "impact",
-                  "protein_change", "af", "FILTER"]
+                  *HGVS_COLUMNS, "af", "FILTER"]
 
 
 def sort_codes(values: object, ascending: bool) -> np.ndarray:
@@ -289,7 +304,7 @@ class CandidateList:
             "family": self.family.id, "chrom": sub["CHROM"], "pos": sub["POS"],
             "end": sub["END"], "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"],
             "gene": sub["gene"], "consequence": sub["consequence"], "impact": sub["impact"],
-            "protein_change": sub["protein_change"], "population_af": sub["af"],
+            **{c: sub[c] for c in HGVS_COLUMNS}, "population_af": sub["af"],
             "models": res["models"], "compound_partners": res["partners"],
             "score": res["score"], **{f"score_{c}": res[c] for c in self.categories},
             "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
@@ -424,6 +439,8 @@ def check_inputs(vcf: Path | str, ped: Path | str, families: dict[str, Family],
                                     "models: --gff3 GENES.gff3"))
     if opts.gff3 and not Path(opts.gff3).is_file():
         problems.append(Problem(str(opts.gff3), 0, None, None, "file not found (--gff3)"))
+    if opts.fasta and (problem := fasta_problem(opts.fasta)):
+        problems.append(Problem(str(opts.fasta), 0, None, None, f"{problem} (--fasta)"))
     for path in opts.qc:
         try:
             qc_lines(path)
@@ -469,22 +486,61 @@ def qc_lines(qc_json: Path | str) -> list[str]:
     return [str(line) for line in lines]
 
 
+def annotator(vcf: Path | str, header: VcfHeader, opts: RankOptions
+              ) -> tuple[Annotator | None, list[str]]:
+    """What HGVS and CSQ are computed from (None without --gff3): the GFF3's chosen
+    transcripts and the reference FASTA (`opts.fasta`, else the one the VCF header's
+    ##reference names); and warnings. The small variants' VCF gets a CSQ unless the input
+    has its own (a VEP CSQ is kept; helgenom's is replaced)."""
+    if not opts.gff3:
+        return None, []
+    notes = []
+    fasta = opts.fasta or header_reference(header, vcf)
+    problem = fasta_problem(fasta) if fasta else "none given, and the VCF header names none"
+    if problem:
+        notes.append(f"reference FASTA for HGVS ({fasta or 'no --fasta'}): {problem}: the "
+                     "candidate list has no HGVS and the small variants' VCF no CSQ")
+        fasta = None
+    foreign = foreign_csq(header)
+    if foreign and fasta:
+        notes.append(f"{vcf} has its own INFO/CSQ: kept, helgenom's is not added")
+    return Annotator(Transcripts.chosen(gene_set(opts.gff3)), fasta,
+                     csq=bool(fasta) and not foreign), notes
+
+
+def foreign_csq(header: VcfHeader) -> bool:
+    """The VCF has an INFO/CSQ that is not helgenom's (VEP's, say)."""
+    return any(line.startswith("##INFO=<ID=CSQ,") and not is_own_csq(line)
+               for line in header.lines)
+
+
+def csq_header_of(annotator: Annotator | None) -> str | None:
+    """The small variants' CSQ header line, if they get a CSQ."""
+    return CSQ_HEADER if annotator is not None and annotator.csq else None
+
+
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
                         opts: RankOptions, model_keys: list[str],
                         regions: list[str] | None = None,
-                        text: Path | RecordText | None = None
+                        text: Path | RecordText | None = None,
+                        genes: Annotator | None = None,
                         ) -> tuple[pd.DataFrame, Genotypes]:
     """The small variants (of the contigs `regions`, default all; their text kept in `text`,
-    see `read_variants`) with their gene annotation."""
+    see `read_variants`) with their gene annotation, and with `genes` (and its FASTA) their
+    HGVS and CSQ."""
     source = annotation_source(header)
     fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
     table, gts = read_variants(vcf, samples, fields, header, regions=regions, text=text)
-    genes = gene_annotation(table, source, header)
+    annotation = gene_annotation(table, source, header)
     # The raw annotation (the largest column) and QUAL are not read again unless the rank
     # model scores them.
     unused = [c for c in (source, "QUAL") if c and c in table and c not in model_keys]
-    table = table.drop(columns=unused).join(genes)
-    del genes
+    table = table.drop(columns=unused).join(annotation)
+    del annotation
+    if genes is not None and genes.fasta:
+        table = table.join(genes.small_variants(table))
+    else:
+        table = table.join(empty_columns(table, source in ("CSQ", "ANN")))
     table["END"] = table["POS"] + table["REF"].str.len() - 1
     same_length = table["REF"].str.len() == table["ALT"].str.len()
     table["kind"] = text_column(["INDEL", "SNV"], same_length.to_numpy(dtype=np.int64))
@@ -492,7 +548,9 @@ def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
 
 
 def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOptions,
-                             model_keys: list[str]) -> tuple[pd.DataFrame, Genotypes]:
+                             model_keys: list[str], genes: Annotator | None = None
+                             ) -> tuple[pd.DataFrame, Genotypes]:
+    """The SVs with their gene effects, and (`genes`) their CSQ."""
     header = read_header(vcf)
     missing = [s for s in samples if s not in header.samples]
     if missing:
@@ -509,9 +567,11 @@ def load_structural_variants(vcf: Path | str, samples: list[str], opts: RankOpti
     if not opts.gff3:
         raise InputError([Problem(str(vcf), 0, "--gff3", "", "ranking SVs needs gene models")])
     effects = sv_gene_effects(table["CHROM"], table["POS"], table["END"], table["SVTYPE"],
-                              read_gene_models(opts.gff3))
+                              gene_models(gene_set(opts.gff3)))
     table = table.join(effects)
-    table["protein_change"] = ""
+    table = table.join(empty_columns(table, False))
+    if genes is not None:
+        table["csq"] = genes.structural_variants(table)
     table["severity"] = table["consequence"].map(severity)
     table["impact"] = table["consequence"].map(impact)
     table["kind"] = "SV"
@@ -529,12 +589,15 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
     if opts.sv:
         scorers["SV"] = load_rank_model(opts.sv_rank_model)
     notes = input_notes(vcf, ped, families, header, scorers)
+    genes, gene_notes = annotator(vcf, header, opts)
+    notes += gene_notes
     samples = [m.sample for fam in families.values() for m in fam.members]
-    parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys())]
+    parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys(),
+                                 genes=genes)]
     problems = order_problems(parts[0][0], vcf) + count_problems(len(parts[0][0]), vcf)
     if opts.sv:
         parts.append(load_structural_variants(opts.sv, samples, opts,
-                                              scorers["SV"].info_keys()))
+                                              scorers["SV"].info_keys(), genes))
         problems += order_problems(parts[1][0], opts.sv)
     if problems:
         raise InputError(problems)
@@ -563,7 +626,7 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
         print(f"warning: {note}", file=sys.stderr)
     with staged_outputs(prefix) as stage:
         _write_outputs(stage, vcf, header, opts, table, results, categories,
-                       candidates if candidates is not None else lists[0])
+                       candidates if candidates is not None else lists[0], genes)
         for note in stage.commit():
             print(f"note: {note}", file=sys.stderr)
     return count, candidates
@@ -571,18 +634,20 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
 
 def _write_outputs(stage: Staging, vcf: Path | str, header: VcfHeader, opts: RankOptions,
                    table: pd.DataFrame, results: dict[str, pd.DataFrame],
-                   categories: list[str], candidates: pd.DataFrame | CandidateList) -> None:
+                   categories: list[str], candidates: pd.DataFrame | CandidateList,
+                   genes: Annotator | None) -> None:
     """The single pass's outputs, staged: the ranked VCF(s) and the candidate list (a
     table, or one family's list, written a slice at a time)."""
     is_sv = (table["kind"] == "SV").to_numpy()
+    csq = csq_header_of(genes)
     if is_sv.any():
         write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
-                  stage.path(".vcf.gz"), header, categories)
+                  stage.path(".vcf.gz"), header, categories, csq)
     else:
-        write_vcf(vcf, table, results, stage.path(".vcf.gz"), header, categories)
+        write_vcf(vcf, table, results, stage.path(".vcf.gz"), header, categories, csq)
     if opts.sv:
-        write_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
-                  stage.path(".sv.vcf.gz"), read_header(opts.sv), categories)
+        write_sv_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
+                     stage.path(".sv.vcf.gz"), categories, genes)
     with stage.path(".candidates.tsv").open("wb") as handle:
         # The QC verdict comes first: a clinician sees a failed family before any variant.
         for path in opts.qc:
@@ -593,6 +658,14 @@ def _write_outputs(stage: Staging, vcf: Path | str, header: VcfHeader, opts: Ran
             for start in range(0, max(len(candidates), 1), CANDIDATE_ROWS_PER_STEP):
                 write_tsv(candidates.frame(start, start + CANDIDATE_ROWS_PER_STEP), handle,
                           na_rep=".", header=start == 0)
+
+
+def write_sv_vcf(sv: str, table: pd.DataFrame, results: dict[str, pd.DataFrame], out: Path,
+                 categories: list[str], genes: Annotator | None) -> None:
+    """The ranked SV VCF, with a CSQ unless the SV VCF has one of its own."""
+    header = read_header(sv)
+    write_vcf(sv, table, results, out, header, categories,
+              CSQ_HEADER if genes is not None and not foreign_csq(header) else None)
 
 
 def parse_hpo(values: list[str]) -> dict[str, list[str]]:

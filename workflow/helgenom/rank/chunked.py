@@ -66,21 +66,23 @@ from helgenom.io.vcf import (
     read_header,
 )
 from helgenom.io.vcfwrite import (
+    CSQ_KEY,
     INFO_FIELDS,
     NotStreamable,
     VcfPart,
     join_vcf_parts,
     vcf_header_text,
-    write_vcf,
     write_vcf_part,
 )
 from helgenom.rank.candidates import (
     CANDIDATE_ROWS_PER_STEP,
     CandidateList,
     RankOptions,
+    annotator,
     candidate_keys,
     categories_of,
     check_inputs,
+    csq_header_of,
     input_notes,
     load_small_variants,
     load_structural_variants,
@@ -88,7 +90,9 @@ from helgenom.rank.candidates import (
     qc_lines,
     rank_family_pairing,
     sort_codes,
+    write_sv_vcf,
 )
+from helgenom.rank.csq import Annotator
 from helgenom.rank.hemizygous import hemizygous_over_deletions
 from helgenom.rank.inheritance import chromosome_classes
 from helgenom.rank.model import RankModel, load_rank_model
@@ -160,6 +164,7 @@ class _Task:
     # From the .tbi: the header's end and the group's first and last virtual offsets, and
     # its records (the index's count); None: read through `tabix`.
     span: tuple[int, int, int, int] | None = None
+    genes: Annotator | None = None  # the transcripts of the group's contigs (HGVS, CSQ)
 
 
 @dataclass
@@ -263,7 +268,7 @@ def _rank_group_here(task: _Task) -> _Group:
     try:
         small = load_small_variants(task.vcf, task.header, task.samples, opts,
                                     scorers["SNV"].info_keys(), regions=task.contigs,
-                                    text=text)
+                                    text=text, genes=task.genes)
     except UndeclaredInRegions as error:
         raise _Fallback(f"undeclared contigs or tags: {error}") from error
     n_small = len(small[0])
@@ -299,7 +304,8 @@ def _rank_group_here(task: _Task) -> _Group:
         part = write_vcf_part(task.vcf, task.contigs, small_table, {family: small_result},
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
                               text if isinstance(text, RecordText) or text.exists() else None,
-                              end_declared="END" in task.header.info)
+                              end_declared="END" in task.header.info,
+                              csq=csq_header_of(task.genes) is not None)
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
     finally:
@@ -531,18 +537,21 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
                opts: RankOptions, families: dict[str, Family], family: Family,
                index: TabixIndex) -> int | None:
     header = read_header(vcf)
+    genes, gene_notes = annotator(vcf, header, opts)
+    csq_header = csq_header_of(genes)
+    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set())
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
-                        if line.startswith("##INFO=<ID=")} & set(INFO_FIELDS):
+                        if line.startswith("##INFO=<ID=")} & ours:
         return None
     try:
         head = vcf_header_text(vcf, categories_of(_scorers(
-            opts.rank_model, opts.sv_rank_model if opts.sv else None)))
+            opts.rank_model, opts.sv_rank_model if opts.sv else None)), csq_header)
     except NotStreamable:
         return None
     with staged_outputs(prefix) as stage:
         try:
             return _rank_in_chunks(pool, vcf, ped, stage, opts, families, family, index,
-                                   header, head)
+                                   header, head, (genes, gene_notes))
         except BaseException as error:
             # No worker may still be writing a part into the folder as it is removed.
             pool.shutdown(wait=True, cancel_futures=True)
@@ -553,17 +562,20 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
 
 def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
                     stage: Staging, opts: RankOptions, families: dict[str, Family],
-                    family: Family, index: TabixIndex, header: VcfHeader, head: bytes) -> int:
+                    family: Family, index: TabixIndex, header: VcfHeader, head: bytes,
+                    annotation: tuple[Annotator | None, list[str]]) -> int:
     """The outputs are staged in `stage` (its folder holds the groups' parts too) and put in
-    place at the end."""
+    place at the end. `annotation`: what HGVS and CSQ come from, and its warnings."""
     clock = _Clock("main")
     workdir = stage.folder
     scorers = _scorers(opts.rank_model, opts.sv_rank_model if opts.sv else None)
-    notes = input_notes(vcf, ped, families, header, scorers)
+    genes = annotation[0]
+    notes = input_notes(vcf, ped, families, header, scorers) + annotation[1]
     samples = [m.sample for fam in families.values() for m in fam.members]
     sv: tuple[pd.DataFrame, Genotypes] | None = None
     if opts.sv:
-        sv = load_structural_variants(opts.sv, samples, opts, scorers["SV"].info_keys())
+        sv = load_structural_variants(opts.sv, samples, opts, scorers["SV"].info_keys(),
+                                      genes)
         sv = (sv[0].reset_index(drop=True), sv[1])
     names = [name for name, _ in index.contigs]
     present = [*header.contigs, *names, *(sv[0]["CHROM"].unique() if sv else [])]
@@ -591,17 +603,18 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
                               for name in ("gt", "ploidy", "gq", "ref_depth", "alt_depth")))
             sv_part = (table.reset_index(drop=True), gts)
         tasks.append(_Task(number, str(vcf), header, group, samples, family, opts,
-                           par_regions, sv_part, str(workdir), contig_order, spans[number]))
+                           par_regions, sv_part, str(workdir), contig_order, spans[number],
+                           genes.for_contigs(group) if genes is not None else None))
     results = list(pool.map(_rank_group, tasks))
     clock("groups")
     return _merge_groups(vcf, stage, opts, family, sv, scorers, notes, head, results, pool,
-                         clock)
+                         clock, genes)
 
 
 def _merge_groups(vcf: Path | str, stage: Staging, opts: RankOptions, family: Family,
                   sv: tuple[pd.DataFrame, Genotypes] | None, scorers: dict[str, RankModel],
                   notes: list[str], head: bytes, results: list[_Group],
-                  pool: ProcessPoolExecutor, clock: _Clock) -> int:
+                  pool: ProcessPoolExecutor, clock: _Clock, genes: Annotator | None) -> int:
     """The whole genome's outputs from the groups' (the candidate list written by the
     pool's processes, a slice each)."""
     # Compound pairs are formed per gene symbol over the whole genome: a symbol with
@@ -624,8 +637,8 @@ def _merge_groups(vcf: Path | str, stage: Staging, opts: RankOptions, family: Fa
         if opts.sv and sv is not None:
             sv_results = pd.concat([g.sv_result for g in results if g.sv_result is not None])
             sv_results = sv_results.sort_index().reset_index(drop=True)
-            write_vcf(opts.sv, sv[0], {family.id: sv_results}, stage.path(".sv.vcf.gz"),
-                      read_header(opts.sv), categories_of(scorers))
+            write_sv_vcf(opts.sv, sv[0], {family.id: sv_results}, stage.path(".sv.vcf.gz"),
+                         categories_of(scorers), genes)
 
     # The candidates are sorted first, then the VCFs are joined while the candidate list is
     # merged (by the pool's processes); the list is put in place once the VCFs are.

@@ -1,26 +1,21 @@
-"""Gene models from GFF3 and the gene-level effect of structural variants.
+"""The gene-level effect of structural variants, from the GFF3's gene models.
 
-Only what SV annotation needs: gene spans and their exons (coding or not). GFF3 is read as
-Ensembl/GENCODE write it (`gene`/`ncRNA_gene` lines with `Name=`, transcripts whose `Parent`
-is the gene, `exon` lines whose `Parent` is the transcript).
+Gene spans and their exons (coding or not) come from `helgenom.rank.gff3`, which reads the
+GFF3 once per run.
 """
 
 from __future__ import annotations
 
-import gzip
 import warnings
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 import pyranges as pr
 
-from helgenom.errors import InputError, Problem
-
-GENE_TYPES = {"gene", "ncRNA_gene", "pseudogene"}
+from helgenom.rank.gff3 import GeneSet, gene_set
 
 
 @dataclass
@@ -29,39 +24,15 @@ class GeneModels:
     exons: pd.DataFrame  # chrom, start, end, gene
 
 
-def _attributes(text: str) -> dict[str, str]:
-    pairs = (item.split("=", 1) for item in text.strip().split(";") if "=" in item)
-    return {key: unquote(value) for key, value in pairs}
+def gene_models(genes: GeneSet) -> GeneModels:
+    """The gene spans and exons of a read GFF3, as SV gene effects read them."""
+    return GeneModels(genes.genes[["chrom", "start", "end", "symbol"]].rename(
+        columns={"symbol": "gene"}), genes.gene_exons)
 
 
 def read_gene_models(path: Path | str) -> GeneModels:
-    opener = gzip.open if str(path).endswith(".gz") else open
-    genes, exons, parent_gene, transcript_parent = [], [], {}, {}
-    with opener(path, "rt") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) != 9:
-                raise InputError([Problem(str(path), number, "line", line.strip()[:60],
-                                          f"GFF3 lines have 9 tab-separated columns, not "
-                                          f"{len(fields)}")])
-            chrom, kind, start, end, attrs = fields[0], fields[2], fields[3], fields[4], fields[8]
-            info = _attributes(attrs)
-            if kind in GENE_TYPES:
-                name = info.get("Name") or info.get("gene_name") or info.get("ID", "")
-                name = name.removeprefix("gene:")
-                parent_gene[info.get("ID", name)] = name
-                genes.append((chrom, int(start), int(end), name))
-            elif kind == "exon":
-                exons.append((chrom, int(start), int(end), info.get("Parent", "")))
-            elif "Parent" in info and "ID" in info:
-                transcript_parent[info["ID"]] = info["Parent"]
-    exon_table = pd.DataFrame(exons, columns=["chrom", "start", "end", "parent"])
-    exon_table["gene"] = exon_table["parent"].map(
-        lambda p: parent_gene.get(transcript_parent.get(p, p), ""))
-    return GeneModels(pd.DataFrame(genes, columns=["chrom", "start", "end", "gene"]),
-                      exon_table.drop(columns="parent"))
+    """The gene models of the GFF3 `path` (read once per process)."""
+    return gene_models(gene_set(path))
 
 
 SV_EFFECTS = {  # (svtype group, relation) -> consequence term
@@ -74,7 +45,8 @@ SV_EFFECTS = {  # (svtype group, relation) -> consequence term
 }
 
 
-def _svtype_group(svtype: str) -> str:
+def svtype_group(svtype: str) -> str:
+    """loss (DEL), gain (DUP, CNV, INS) or other."""
     if svtype.startswith("DEL"):
         return "loss"
     if svtype.startswith(("DUP", "CNV", "INS")):
@@ -82,17 +54,19 @@ def _svtype_group(svtype: str) -> str:
     return "other"
 
 
-def _same_contig(name: str, wanted: set[str]) -> str:
+def same_contig(name: str, wanted: set[str]) -> str:
+    """`name` as `wanted` spells it (chr1 vs 1), else `name`."""
     if name in wanted:
         return name
     other = name.removeprefix("chr") if name.startswith("chr") else f"chr{name}"
     return other if other in wanted else name
 
 
-def _overlaps(chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-              table: pd.DataFrame) -> pd.DataFrame:
-    """(row, idx) pairs: SV `row` overlaps `table` row `idx` (1-based closed intervals on both
-    sides), joined with pyranges; sorted by row, then table order."""
+def overlaps(chroms: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+             table: pd.DataFrame) -> pd.DataFrame:
+    """(row, idx) pairs: interval `row` (chroms, starts, ends) overlaps `table` row `idx`
+    (1-based closed intervals on both sides), joined with pyranges; sorted by row, then
+    table order."""
     if not len(chroms) or table.empty:
         return pd.DataFrame({"row": [], "idx": []}, dtype=np.int64)
     svs = pr.PyRanges(pd.DataFrame({"Chromosome": chroms, "Start": starts - 1, "End": ends,
@@ -125,12 +99,12 @@ def sv_gene_effects(chrom: pd.Series, start: pd.Series, end: pd.Series, svtype: 
     starts, ends = start.to_numpy(dtype=np.int64), end.to_numpy(dtype=np.int64)
     chroms, types = chrom.to_numpy(dtype=object), svtype.fillna("").to_numpy(dtype=object)
     # chr1 vs 1: gene models named the other way round are matched to the VCF's contigs.
-    names = {c: _same_contig(c, set(chroms)) for c in models.genes["chrom"].unique()}
+    names = {c: same_contig(c, set(chroms)) for c in models.genes["chrom"].unique()}
     gene_table = models.genes.assign(chrom=models.genes["chrom"].map(names))
     exon_table = models.exons.assign(chrom=models.exons["chrom"].map(names).fillna(
         models.exons["chrom"]))
-    gene_hits = _overlaps(chroms.astype(str), starts, ends, gene_table)
-    exon_hits = _overlaps(chroms.astype(str), starts, ends, exon_table)
+    gene_hits = overlaps(chroms.astype(str), starts, ends, gene_table)
+    exon_hits = overlaps(chroms.astype(str), starts, ends, exon_table)
     exon_genes: dict[int, set[str]] = {}
     exon_names = exon_table["gene"].to_numpy(dtype=object)
     for row, idx in zip(exon_hits["row"].to_numpy(), exon_hits["idx"].to_numpy(), strict=True):
@@ -143,7 +117,7 @@ def sv_gene_effects(chrom: pd.Series, start: pd.Series, end: pd.Series, svtype: 
     for a, b in pairwise(bounds):
         i, hit = int(rows[a]), idxs[a:b]
         whole = hit[(g_start[hit] >= starts[i]) & (g_end[hit] <= ends[i])]
-        group = _svtype_group(str(types[i]))
+        group = svtype_group(str(types[i]))
         touched = exon_genes.get(i, set())
         if len(whole):
             consequence[i], gene[i] = SV_EFFECTS[(group, "whole")], g_name[whole[0]]

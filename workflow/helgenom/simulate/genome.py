@@ -85,6 +85,18 @@ FILLER_GENES: dict[str, tuple[str, ...]] = {
     "chrX": ("DMD", "F8", "GLA", "ABCD1"),
 }
 
+# HGNC IDs of the genes' symbols (the real genes'), written into the GFF3 gene descriptions as
+# Ensembl writes them, so that tools keyed on HGNC IDs (Scout) know the genes.
+HGNC_IDS: dict[str, int] = {
+    "USH2A": 12601, "SCN2A": 10588, "ALMS1": 428, "NRXN1": 8008, "OTC": 8512,
+    "LMNA": 6636, "RYR2": 10484, "NOTCH2": 7882, "CFH": 4883, "MUTYH": 7527, "DPYD": 3012,
+    "F5": 3542, "TTN": 12403, "COL4A3": 2204, "MSH2": 7325, "BMPR2": 1078, "DMD": 2928,
+    "F8": 3546, "GLA": 4296, "ABCD1": 61,
+}
+# Ensembl-style identifiers of the simulated models: ENSG99..., ENST99..., ENSP99..., ENSE99...
+# (the 99 keeps them apart from real Ensembl IDs: these models are not the real genes').
+ID_PREFIX = "99"
+
 N_GAP_LENGTH = 5_000
 SEGDUP_LENGTH = 8_000
 SEGDUP_DIVERGENCE = 0.015
@@ -142,7 +154,7 @@ class GeneModel:
     strand: str
     start: int  # 0-based, inclusive
     end: int  # 0-based, exclusive
-    number: int  # 1-based serial for the HGSG/HGST/HGSP identifiers
+    number: int  # 1-based serial for the ENSG/ENST/ENSP identifiers
     exons: list[tuple[int, int]]  # genomic half-open, transcript order
     cds: list[tuple[int, int]]  # genomic half-open, transcript order
     mrna: str = ""  # spliced transcript sequence (5'UTR + CDS + 3'UTR)
@@ -151,15 +163,18 @@ class GeneModel:
 
     @property
     def gene_id(self) -> str:
-        return f"HGSG{self.number:05d}"
+        return f"ENSG{ID_PREFIX}{self.number:09d}"
 
     @property
     def transcript_id(self) -> str:
-        return f"HGST{self.number:05d}"
+        return f"ENST{ID_PREFIX}{self.number:09d}"
 
     @property
     def protein_id(self) -> str:
-        return f"HGSP{self.number:05d}"
+        return f"ENSP{ID_PREFIX}{self.number:09d}"
+
+    def exon_id(self, rank: int) -> str:
+        return f"ENSE{ID_PREFIX}{self.number:07d}{rank:02d}"
 
     @property
     def cds_seq(self) -> str:
@@ -646,7 +661,9 @@ def _gff_line(
 
 
 def gff3_lines(reference: Reference) -> list[str]:
-    """Ensembl-style GFF3 (the dialect `bcftools csq` reads)."""
+    """Ensembl-style GFF3 (the dialect `bcftools csq` reads): gene:ENSG... / transcript:ENST...
+    IDs, one transcript per gene tagged Ensembl_canonical, versions, and gene descriptions
+    ending in `[Source:HGNC Symbol%3BAcc:HGNC:n]` as Ensembl writes them."""
     lines = ["##gff-version 3\n"]
     for name, length in reference.lengths.items():
         lines.append(f"##sequence-region   {name} 1 {length}\n")
@@ -654,7 +671,7 @@ def gff3_lines(reference: Reference) -> list[str]:
         tid = f"transcript:{gene.transcript_id}"
         features: list[tuple[int, int, str, str, str]] = []
         for rank, (start, end) in enumerate(gene.exons, 1):
-            exon_id = f"HGSE{gene.number:05d}{rank:02d}"
+            exon_id = gene.exon_id(rank)
             features.append(
                 (
                     start,
@@ -700,7 +717,9 @@ def gff3_lines(reference: Reference) -> list[str]:
                 gene.strand,
                 ".",
                 f"ID=gene:{gene.gene_id};Name={gene.symbol};biotype=protein_coding;"
-                f"gene_id={gene.gene_id};logic_name=helgenom_sim",
+                f"description=simulated {gene.symbol} gene model [Source:HGNC Symbol%3BAcc:"
+                f"HGNC:{HGNC_IDS[gene.symbol]}];gene_id={gene.gene_id};logic_name=helgenom_sim;"
+                "version=1",
             )
         )
         lines.append(
@@ -712,7 +731,8 @@ def gff3_lines(reference: Reference) -> list[str]:
                 gene.strand,
                 ".",
                 f"ID={tid};Parent=gene:{gene.gene_id};Name={gene.symbol}-201;"
-                f"biotype=protein_coding;transcript_id={gene.transcript_id};tag=basic",
+                f"biotype=protein_coding;tag=basic,Ensembl_canonical;"
+                f"transcript_id={gene.transcript_id};version=1",
             )
         )
         for start, end, ftype, phase, attrs in features:
