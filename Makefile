@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/.conda-env/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 SNAKEMAKE := $(VENV)/bin/snakemake --snakefile workflow/Snakefile
 
-.PHONY: demo test test-slurm lint tools venv clean-demo help
+.PHONY: demo test test-slurm lint tools test-tools venv clean-demo help
 
 help:
 	@echo "make demo   run the workflow on the demo trio (results in demo/results/)"
@@ -34,6 +34,11 @@ venv: $(VENV)/.installed
 tools:
 	@bash workflow/scripts/install-tools.sh
 
+# The workflow's tools and those only the tests use (Debian's chromium for the report's browser
+# test; Playwright comes with the dev extra).
+test-tools:
+	@bash workflow/scripts/install-tools.sh --test
+
 # Simulated again when the simulator changed (an old demo/ may not match the current schema).
 demo/.simulated: $(wildcard workflow/helgenom/simulate/*.py) | venv
 	$(VENV)/bin/helgenom simulate --outdir demo --seed $(SEED)
@@ -46,11 +51,14 @@ demo: venv tools demo/.simulated
 	@echo "helgenom demo finished:"
 	@for f in demo/results/*/*.candidates.tsv; do echo "  candidate list: $$f"; done
 	@for f in demo/results/*/*.sv.vcf.gz; do echo "  ranked SVs:     $$f"; done
+	@for f in demo/results/*/*.report.html; do echo "  family report:  $$f"; done
+	@for f in demo/results/*/*.candidates.xlsx; do echo "  workbook:       $$f"; done
+	@echo "  report index:   demo/results/index.html"
 	@echo "  QC report:      demo/results/multiqc/multiqc_report.html"
 	@echo "  run manifest:   demo/results/manifest.json"
 	@echo "  planted truth:  demo/truth.tsv"
 
-test: venv tools
+test: venv test-tools
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-slurm: venv tools

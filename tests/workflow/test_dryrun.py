@@ -33,6 +33,8 @@ def test_dry_run_plans_every_stage(small_demo):
     # three samples, three contigs, one family.
     assert (jobs["bwa_mem"], jobs["markdup"]) == (4, 3) and "fastp" not in jobs
     assert (jobs["bcftools_call"], jobs["rank"]) == (3, 1)
+    # The clinicians' deliverables: a workbook and a report per family, one index page.
+    assert (jobs["workbook"], jobs["report"], jobs["report_index"]) == (1, 1, 1)
     # SVs: delly per family, TIDDIT per sample, the depth caller, one merge per family
     assert (jobs["delly_call"], jobs["tiddit_call"], jobs["cnv_call"], jobs["sv_merge"]) == (
         1, 3, 1, 1)
@@ -75,7 +77,8 @@ def test_manifest_depends_on_every_delivered_result(small_demo):
     into_manifest = {a for a, b in edges if b == "manifest"}
     # Every rule writing under results/, and the version probes; the manifest feeds `all`.
     assert into_manifest == {"rank", "family_qc", "multiqc", "cnv_call", "upd", "pedigree",
-                             "markdup", "tool_versions"}, into_manifest
+                             "markdup", "workbook", "report", "report_index",
+                             "tool_versions"}, into_manifest
     assert ("manifest", "all") in edges and not {b for a, b in edges if a == "manifest"} - {"all"}
 
 

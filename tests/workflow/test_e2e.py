@@ -159,6 +159,85 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
     assert set(top_small["pos"]) == set(snvs)
 
 
+def test_the_clinicians_workbook_report_and_index_are_delivered(demo_run):
+    """The workbook and the HTML report hold every candidate of the list; the index links the
+    family's report."""
+    import openpyxl
+
+    workdir, _ = demo_run
+    family = workdir / "results" / "DEMO"
+    _, ranked = read_candidates(family / "DEMO.candidates.tsv")
+    wb = openpyxl.load_workbook(family / "DEMO.candidates.xlsx")
+    assert wb.sheetnames == ["Candidates", "QC", "Run"]
+    ws = wb["Candidates"]
+    header = next(c.row for c in ws["A"] if c.value == "rank")
+    column = {c.value: c.column for c in ws[header] if c.value}
+    assert ws.max_row - header == len(ranked)
+    assert "proband demo-proband GT" in column
+    assert ws.cell(header + 1, column["gene"]).value == ranked["gene"].iloc[0]
+    assert isinstance(ws.cell(header + 1, column["score"]).value, int | float)
+    hpo = [row[0] for row in wb["Run"].iter_rows(values_only=True)
+           if str(row[0]).startswith("HP:")]
+    assert hpo == ["HP:0001250", "HP:0001263"]  # the proband's terms of the sample sheet
+    report = (family / "DEMO.report.html").read_text()
+    assert '<meta name="helgenom-family" content="DEMO">' in report
+    assert '<meta name="helgenom-verdict" content="PASS">' in report
+    assert f'<meta name="helgenom-candidates" content="{len(ranked)}">' in report
+    index = (workdir / "results" / "index.html").read_text()
+    assert 'href="DEMO/DEMO.report.html"' in index
+
+
+CSQ_FORMAT = ("Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|"
+              "HGVSc|HGVSp|STRAND|CANONICAL|HGNC_ID")
+
+
+def csq(vcf, chrom: str, pos: str) -> list[dict[str, str]]:
+    """The CSQ entries of the record at chrom:pos, by the header's Format."""
+    header = subprocess.run(["bcftools", "view", "-h", str(vcf)], capture_output=True,
+                            text=True, check=True).stdout
+    line = next(x for x in header.splitlines() if x.startswith("##INFO=<ID=CSQ,"))
+    keys = line.split("Format: ", 1)[1].rstrip('">').split("|")
+    (value,) = [r[2] for r in query(vcf, "%CHROM\t%POS\t%INFO/CSQ\n") if r[:2] == [chrom, pos]]
+    return [] if value == "." else [dict(zip(keys, e.split("|"), strict=True))
+                                    for e in value.split(",")]
+
+
+def test_candidates_and_vcfs_carry_hgvs_and_csq(demo_run):
+    """The rank job finds the reference through the VCF header (bcftools mpileup names it):
+    HGVS on each gene's canonical transcript in the candidate list, VEP-style CSQ in both
+    ranked VCFs."""
+    workdir, truth = demo_run
+    _, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
+    assert "protein_change" not in ranked.columns
+    snv_vcf, sv_vcf = (workdir / f"results/DEMO/DEMO.{k}vcf.gz" for k in ("", "sv."))
+    for vcf in (snv_vcf, sv_vcf):
+        header = subprocess.run(["bcftools", "view", "-h", str(vcf)], capture_output=True,
+                                text=True, check=True).stdout
+        assert f"Consequence annotations from helgenom. Format: {CSQ_FORMAT}" in header
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
+                     ].iloc[0]
+        assert re.fullmatch(r"ENST99\d{9}\.1", row["transcript"]), row["transcript"]
+        assert re.fullmatch(rf"{row['transcript']}:c\.\d+[ACGT]>[ACGT]", row["hgvs_c"])
+        ending = "Ter" if planted["consequence"] == "stop_gained" else "[A-Z][a-z]{2}"
+        assert re.fullmatch(rf"p\.[A-Z][a-z]{{2}}\d+{ending}", row["hgvs_p"]), row["hgvs_p"]
+        (entry,) = csq(snv_vcf, planted["chrom"], planted["pos"])
+        assert entry["SYMBOL"] == planted["gene"] and entry["CANONICAL"] == "YES"
+        assert entry["Consequence"] == {"missense": "missense_variant",
+                                        "stop_gained": "stop_gained"}[planted["consequence"]]
+        assert entry["Gene"].startswith("ENSG99") and entry["HGNC_ID"].startswith("HGNC:")
+        assert entry["HGVSc"] == row["hgvs_c"]
+        assert entry["HGVSp"].split(":")[-1] == row["hgvs_p"]
+    scn2a = ranked[ranked["gene"] == "SCN2A"].iloc[0]
+    assert scn2a["hgvs_c"].endswith(":c.116T>A") and scn2a["hgvs_p"] == "p.Leu39His"
+    svs = ranked[ranked["type"] == "SV"]
+    assert set(svs["hgvs_c"]) == set(svs["hgvs_p"]) == {""}
+    deletion = truth[truth["id"] == "MUTYH_del_mat"].iloc[0]
+    (call,) = sv_hits(query(sv_vcf, SV_FORMAT), deletion, 150)
+    (entry,) = csq(sv_vcf, call[0], call[1])
+    assert (entry["SYMBOL"], entry["Consequence"]) == ("MUTYH", "transcript_ablation")
+
+
 def test_qc_report_and_pedigree_are_delivered(demo_run):
     workdir, _ = demo_run
     report = (workdir / "results/multiqc/multiqc_report.html").read_text()
@@ -233,7 +312,8 @@ def test_run_manifest_names_the_tools_run_and_checksums_the_results(demo_run):
     outputs = {record["path"]: record for record in manifest["outputs"]}
     for path in ("results/DEMO/DEMO.candidates.tsv", "results/DEMO/DEMO.vcf.gz",
                  "results/DEMO/DEMO.qc.tsv", "results/multiqc/multiqc_report.html",
-                 "results/alignment/demo-proband.bam"):
+                 "results/alignment/demo-proband.bam", "results/DEMO/DEMO.candidates.xlsx",
+                 "results/DEMO/DEMO.report.html", "results/index.html"):
         digest = hashlib.sha256((workdir / path).read_bytes()).hexdigest()
         assert outputs[path]["sha256"] == digest, path
     inputs = {record["path"] for record in manifest["inputs"]}

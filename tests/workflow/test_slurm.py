@@ -26,9 +26,10 @@ from helpers import REPO, SNAKEFILE, WORKFLOW_TOOLS, need_tools
 CLUSTER_SCRIPT = REPO / "workflow" / "scripts" / "slurm-cluster.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 RETRY_SNAKEFILE = REPO / "tests" / "data" / "slurm" / "retry.smk"
-# Rules Snakemake runs on the submit host: target rules without a command, and the run
-# manifest (a localrule: it reads the results and the versions the jobs probed on the nodes).
-LOCAL_ONLY_RULES = {"all", "manifest"}
+# Rules Snakemake runs on the submit host: target rules without a command, the run manifest
+# (a localrule: it reads the results and the versions the jobs probed on the nodes) and the
+# run's index page of the family reports (a localrule: it reads the reports' meta tags).
+LOCAL_ONLY_RULES = {"all", "manifest", "report_index"}
 # Hard limits (s) per Snakemake run; the demo run took 5.5-6.5 min on 2 busy shared cores.
 DEMO_LIMIT = 900
 RETRY_LIMIT = 300

@@ -71,7 +71,9 @@ def test_the_wheel_carries_the_package_data(installed: Path, tmp_path: Path) -> 
         [str(python), "-c", "import helgenom, helgenom.data as d; print(helgenom.__file__); "
          "print(d.data_path('schemas', 'config.schema.yaml')); "
          "print(d.data_path('rank_model', 'helgenom_snv_v1.ini')); "
-         "print(d.data_path('phenotype', 'genes_to_disease.tsv.gz'))"],
+         "print(d.data_path('phenotype', 'genes_to_disease.tsv.gz')); "
+         "from importlib.resources import files; assets = files('helgenom.report') / 'assets'; "
+         "print(assets / 'report.css'); print(assets / 'report.js')"],
         cwd=tmp_path, capture_output=True, text=True,
         env={k: v for k, v in os.environ.items() if k not in ("HELGENOM_SRC", "PYTHONPATH")})
     assert probe.returncode == 0, probe.stderr

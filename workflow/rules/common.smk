@@ -72,6 +72,12 @@ RANK_FILES = {
     for key in ("rank_model", "sv_rank_model", "panel", "reduced_penetrance")
     if CFG["prioritisation"][key]
 }
+# The rank models among them: helgenom workbook names the models the list was ranked with.
+RANK_MODELS = {
+    key: path
+    for key, path in RANK_FILES.items()
+    if key in ("rank_model", "sv_rank_model")
+}
 PAR_ARGS = " ".join(
     f"--par {shlex.quote(region)}" for region in CFG["reference"]["par"]
 )
@@ -93,6 +99,14 @@ MANIFEST_SIZE_ONLY_ABOVE = (
     if CFG["manifest"]["size_only_above"]
     else None
 )
+
+
+def path_options(files):
+    """`--key-name PATH` per (key, path) of `files`: options of paths from the config, each
+    path quoted for the shell."""
+    return " ".join(
+        f"--{key.replace('_', '-')} {shlex.quote(path)}" for key, path in files.items()
+    )
 
 
 def _alternation(names):
@@ -207,12 +221,15 @@ def family_targets(family):
         f"results/{family}/{family}.sv.vcf.gz",
         f"results/{family}/{family}.cnv.vcf.gz",
         f"results/{family}/{family}.upd.tsv",
+        f"results/{family}/{family}.candidates.xlsx",
+        f"results/{family}/{family}.report.html",
+        *([f"results/{family}/{family}.scout.yaml"] if CFG["scout"]["owner"] else []),
     ]
 
 
 def delivered_outputs():
     """Every file of results/ the run writes, except the manifest (which checksums them)."""
-    outputs = ["results/multiqc/multiqc_report.html"]
+    outputs = ["results/multiqc/multiqc_report.html", "results/index.html"]
     for family in RUN.families:
         base = f"results/{family}/{family}"
         outputs += family_targets(family) + [
@@ -220,6 +237,14 @@ def delivered_outputs():
             f"{base}.ped",
             f"{base}.roh.tsv",
             *(f"{base}.{kind}.tbi" for kind in ("vcf.gz", "sv.vcf.gz", "cnv.vcf.gz")),
+            *(
+                [
+                    f"{base}.{kind}"
+                    for kind in ("peddy.ped", "ped_check.csv", "sex_check.csv")
+                ]
+                if CFG["scout"]["owner"]
+                else []
+            ),
         ]
     for sample in RUN.samples:
         outputs += [
@@ -230,7 +255,7 @@ def delivered_outputs():
 
 
 def final_targets():
-    targets = ["results/multiqc/multiqc_report.html"]
+    targets = ["results/multiqc/multiqc_report.html", "results/index.html"]
     for family in RUN.families:
         targets += family_targets(family)
     return targets + ["results/manifest.json"]

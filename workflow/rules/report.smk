@@ -31,6 +31,91 @@ rule multiqc:
         " {input:q} > {log:q} 2>&1"
 
 
+# The clinicians' deliverables: per family an Excel workbook and a self-contained HTML report
+# (helgenom.report.workbook, helgenom.report.html), and the run's index page of the reports.
+
+
+rule workbook:
+    input:
+        candidates="results/{family}/{family}.candidates.tsv",
+        qc="results/{family}/{family}.qc.json",
+        ped="results/{family}/{family}.ped",
+        vcf="results/{family}/{family}.vcf.gz",
+        models=list(RANK_MODELS.values()),
+    output:
+        "results/{family}/{family}.candidates.xlsx",
+    log:
+        "logs/workbook/{family}.log",
+    benchmark:
+        "benchmarks/workbook/{family}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        hpo=family_hpo,
+        models=path_options(RANK_MODELS),
+    message:
+        "helgenom workbook: the clinicians' Excel workbook of family {wildcards.family}"
+    shell:
+        "helgenom workbook --candidates {input.candidates:q} --qc {input.qc:q}"
+        " --ped {input.ped:q} --vcf {input.vcf:q} {params.hpo} {params.models}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule report:
+    input:
+        candidates="results/{family}/{family}.candidates.tsv",
+        qc="results/{family}/{family}.qc.json",
+        ped="results/{family}/{family}.ped",
+        upd="results/{family}/{family}.upd.tsv",
+        roh="results/{family}/{family}.roh.tsv",
+        cnv="results/{family}/{family}.cnv.vcf.gz",
+        sv="results/{family}/{family}.sv.vcf.gz",
+    output:
+        "results/{family}/{family}.report.html",
+    log:
+        "logs/report/{family}.log",
+    benchmark:
+        "benchmarks/report/{family}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    message:
+        "helgenom report: the clinicians' HTML report of family {wildcards.family}"
+    shell:
+        "helgenom report --family {wildcards.family} --candidates {input.candidates:q}"
+        " --qc {input.qc:q} --ped {input.ped:q} --upd {input.upd:q} --roh {input.roh:q}"
+        " --cnv {input.cnv:q} --sv {input.sv:q} --out {output:q} > {log:q} 2>&1"
+
+
+localrules:
+    report_index,
+
+
+rule report_index:
+    input:
+        expand("results/{family}/{family}.report.html", family=RUN.families),
+    output:
+        "results/index.html",
+    log:
+        "logs/report_index/report_index.log",
+    benchmark:
+        "benchmarks/report_index/report_index.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
+    message:
+        "helgenom report-index: the run's index page of the family reports"
+    shell:
+        "helgenom report-index --reports {input:q} --out {output:q} > {log:q} 2>&1"
+
+
 # The run manifest: versions of the tools as the jobs ran them, the resolved config, and
 # SHA-256 of every input and delivered output (helgenom.report.manifest).
 
@@ -85,3 +170,62 @@ rule manifest:
             log=log[0],
             threads=threads,
         )
+
+
+rule scout_config:
+    input:
+        ped="results/{family}/{family}.ped",
+        qc="results/{family}/{family}.qc.json",
+        snv="results/{family}/{family}.vcf.gz",
+        snv_index="results/{family}/{family}.vcf.gz.tbi",
+        sv="results/{family}/{family}.sv.vcf.gz",
+        sv_index="results/{family}/{family}.sv.vcf.gz.tbi",
+        alignments=lambda wildcards: [
+            f"results/alignment/{m.sample}.{ALN}"
+            for m in RUN.families[wildcards.family].members
+        ],
+        multiqc="results/multiqc/multiqc_report.html",
+        models=list(RANK_MODELS.values()),
+    output:
+        config="results/{family}/{family}.scout.yaml",
+        peddy=multiext(
+            "results/{family}/{family}",
+            ".peddy.ped",
+            ".ped_check.csv",
+            ".sex_check.csv",
+        ),
+    log:
+        "logs/scout_config/{family}.log",
+    benchmark:
+        "benchmarks/scout_config/{family}.tsv"
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 10 * attempt,
+    params:
+        hpo=family_hpo,
+        models=path_options(RANK_MODELS),
+        alignments=lambda wildcards, input: " ".join(
+            shlex.quote(f"{m.sample}={path}")
+            for m, path in zip(
+                RUN.families[wildcards.family].members, input.alignments
+            )
+        ),
+        scout=" ".join(
+            [
+                f"--owner {shlex.quote(CFG['scout']['owner'])}",
+                f"--genome-build {CFG['scout']['genome_build']}",
+                f"--rank-score-threshold {CFG['scout']['rank_score_threshold']}",
+                f"--paths {CFG['scout']['paths']}",
+                *(f"--panel {shlex.quote(panel)}" for panel in CFG["scout"]["panels"]),
+            ]
+        ),
+    message:
+        "helgenom scout-config: the Scout load config of family {wildcards.family}"
+    shell:
+        "helgenom scout-config --family {wildcards.family} --ped {input.ped:q}"
+        " --qc {input.qc:q} --snv-clinical {input.snv:q} --snv-research {input.snv:q}"
+        " --sv-clinical {input.sv:q} --sv-research {input.sv:q}"
+        " --alignments {params.alignments} --multiqc {input.multiqc:q}"
+        " {params.hpo} {params.models} {params.scout} --out {output.config:q} > {log:q} 2>&1"

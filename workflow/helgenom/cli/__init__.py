@@ -15,7 +15,8 @@ from helgenom import __version__
 from helgenom.io.vcf import prefer_jemalloc
 
 COMMANDS = ("simulate", "samplesheet", "validate", "ped", "manifest", "ploidy", "fastq-check",
-            "rank", "qc", "cnv", "upd", "svmerge")
+            "rank", "qc", "cnv", "upd", "svmerge", "workbook", "report", "report-index",
+            "scout-config")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,183 @@
+"""What the clinicians' deliverables read, and how they are written: shared by the workbook
+(`helgenom.report.workbook`) and the HTML report (`helgenom.report.html`).
+
+  read_candidate_list  the candidate list of `helgenom rank`: its leading `## QC:` lines and
+                       the table (text cells) in rank order
+  read_qc              the family, verdict, rows and candidate-list lines of a `helgenom qc` JSON
+  family_in_ped        one family of a PED file
+  member_roles         each member's role (proband, father, mother, sibling, ...), column order
+  check_candidates     the candidates and their genotype columns are of that family
+  write_atomic         bytes to a hidden file, renamed into place once complete
+
+Every problem is an InputError naming the file (and line, column and value when known). No
+spreadsheet or HTML library is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helgenom.errors import InputError, Problem
+from helgenom.sheets.pedigree import Family, Individual, read_ped
+
+MISSING = frozenset({"", "."})  # an empty cell of the candidate list
+REQUIRED_COLUMNS = ("rank", "gene")
+QC_REQUIRED = ("level", "unit", "metric", "verdict")
+
+
+@dataclass
+class CandidateList:
+    qc_lines: list[str]
+    table: pd.DataFrame  # text cells, in rank order
+    first_line: int  # file line of the table's first row
+
+
+@dataclass
+class QcReport:
+    family: str
+    verdict: str
+    rows: list[dict[str, Any]]
+    header_lines: list[str]
+
+
+def input_error(path: Path | str, message: str, line: int | None = None,
+                column: str | None = None, value: str | None = None) -> InputError:
+    """An InputError of one problem in `path`."""
+    return InputError([Problem(str(path), line, column, value, message)])
+
+
+def read_candidate_list(path: Path | str) -> CandidateList:
+    """The candidate list: its leading `## ...` lines and the table (text), in rank order."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            qc_lines = []
+            while (line := handle.readline()).startswith("##"):
+                qc_lines.append(line.rstrip("\r\n"))
+            handle.seek(0)
+            table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
+                                skiprows=len(qc_lines))
+    except OSError as error:
+        raise input_error(path, f"cannot read the candidate list ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise input_error(path, "not a text file: not a helgenom candidate list") from None
+    except pd.errors.EmptyDataError:
+        raise input_error(path, "no header line: not a helgenom candidate list") from None
+    except pd.errors.ParserError as error:
+        reason = str(error).strip().splitlines()[-1]
+        raise input_error(path, f"not a tab-separated candidate list ({reason})") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise input_error(path, f"no column {', '.join(map(repr, missing))}: not a helgenom "
+                          "candidate list")
+    first_line = len(qc_lines) + 2
+    bad = ~table["rank"].str.fullmatch(r"\d+")
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise input_error(path, "the rank must be a whole number", first_line + row, "rank",
+                          table["rank"].iloc[row])
+    order = table["rank"].astype(int).sort_values(kind="stable").index
+    return CandidateList(qc_lines, table.loc[order].reset_index(drop=True), first_line)
+
+
+def read_qc(path: Path | str) -> QcReport:
+    """The family, verdict, rows and candidate-list lines of a `helgenom qc` JSON."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise input_error(path, f"cannot read the QC JSON ({error.strerror})") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise input_error(path, f"not JSON ({error}): not a helgenom qc result") from None
+    if not isinstance(document, dict) or not isinstance(document.get("rows"), list) or not all(
+            isinstance(document.get(key), str) for key in ("family", "verdict")):
+        raise input_error(path, "no family, verdict and rows: not a helgenom qc result")
+    for number, row in enumerate(document["rows"], start=1):
+        absent = [k for k in QC_REQUIRED if not isinstance(row, dict) or k not in row]
+        if absent:
+            raise input_error(path, f"QC row {number} has no {', '.join(absent)}")
+    lines = document.get("header_lines") or []
+    return QcReport(document["family"], document["verdict"], document["rows"],
+                    [str(line) for line in lines])
+
+
+def qc_text(lines: Iterable[str]) -> list[str]:
+    """The text of `## QC: ...` lines: without the leading '#'s and spaces."""
+    return [line.lstrip("#").strip() for line in lines]
+
+
+# ----------------------------------------------------------------------------------- family
+def family_in_ped(ped: Path | str, name: str) -> Family:
+    """Family `name` of the PED file `ped`."""
+    families = read_ped(ped)
+    if name not in families:
+        raise input_error(ped, f"no family {name} in the PED (it has {', '.join(families)})")
+    return families[name]
+
+
+def member_roles(family: Family) -> dict[str, str]:
+    """Each member's role, members in column order: the proband (the affected member with
+    the most parents in the family), father, mother, siblings, then the others."""
+    by_id = family.by_id
+    affected = family.affected
+    proband = max(affected, key=lambda m: sum(p in by_id for p in (m.father, m.mother)),
+                  default=None)
+    roles: dict[str, str] = {}
+    if proband is not None:
+        roles[proband.sample] = "proband"
+        for role in ("father", "mother"):
+            parent = getattr(proband, role)
+            if parent in by_id:
+                roles[parent] = role
+    parents = {p for p in (proband.father, proband.mother) if p} if proband else set()
+    for member in family.members:
+        if member.sample in roles:
+            continue
+        sibling = bool(parents & {member.father, member.mother})
+        if member.phenotype == "affected":
+            roles[member.sample] = "affected sibling" if sibling else "affected"
+        else:
+            roles[member.sample] = "sibling" if sibling else member.phenotype
+    return roles
+
+
+def ordered_members(family: Family, roles: Mapping[str, str]) -> list[Individual]:
+    """The family's members in the order of `roles` (member_roles: the proband first)."""
+    by_id = family.by_id
+    return [by_id[sample] for sample in roles if sample in by_id]
+
+
+def check_candidates(candidates: CandidateList, path: Path | str, family: Family,
+                     roles: Mapping[str, str], ped: Path | str) -> None:
+    """Raise an InputError naming `path` (the candidate list) when a candidate is of another
+    family, or a genotype column of someone who is not a member of `family` (in `ped`)."""
+    table = candidates.table
+    for offset, value in enumerate(table.get("family", ())):
+        if value != family.id:
+            raise input_error(path, f"a candidate of another family (this is family "
+                              f"{family.id})", candidates.first_line + offset, "family", value)
+    strangers = [c.removesuffix("_GT") for c in table.columns
+                 if c.endswith("_GT") and c.removesuffix("_GT") not in roles]
+    if strangers:
+        raise input_error(path, f"genotypes of {', '.join(strangers)}, who are not members of "
+                          f"family {family.id} in {ped}")
+
+
+# ---------------------------------------------------------------------------------- writing
+def write_atomic(data: bytes, out: Path) -> None:
+    """`data` to a hidden file beside `out`, renamed to `out` once complete."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        with open(part, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
