@@ -422,7 +422,7 @@ def test_an_empty_list_and_a_capped_list(tmp_path: Path) -> None:
     assert helgenom(*report_args(paths, out, "--max-rows", 2)) == 0
     doc = parse(out)
     assert len(main_rows(doc)) == 2
-    assert "The first 2 of 7 candidates are shown" in doc.text()
+    assert "Top 2 of 7 candidates; the full list is in FAM.candidates.tsv." in doc.text()
     # its partner, #4, is beyond the cap
     assert "chr1_85720_A_DEL (score 18) (not on this page)" in doc.one("tr", id="ev-c2").text()
 

@@ -1,5 +1,5 @@
 """The clinicians' workbook (helgenom workbook): sheets, numbers, roles, injection-safe text,
-QC colours, the run sheet, byte-identical reruns and one-line errors.
+QC colours, the run sheet, byte-identical reruns, the row cap and one-line errors.
 
 The inputs are written here (a trio's candidate list, QC JSON, PED and ranked VCF header in
 the shape `helgenom rank` and `helgenom qc` write them); the workbook of the demo trio, as the
@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 from helgenom import __version__
 from helgenom.cli.workbook import register
+from helgenom.report import workbook
 from helgenom.report.inputs import member_roles
 from helgenom.report.workbook import (
     VCF_MODEL_LINE,
@@ -266,6 +267,51 @@ def test_byte_identical_reruns_without_a_date(built: tuple[dict[str, Path], Path
         assert "2023-11-14T22:13:20Z" in archive.read("docProps/core.xml").decode()
 
 
+def candidate_genes(out: Path) -> tuple[list[str], list[str]]:
+    """The Candidates sheet's lines above the header and its genes, top to bottom."""
+    ws = openpyxl.load_workbook(out)["Candidates"]
+    row, columns = header_map(ws)
+    intro = [ws.cell(r, 1).value for r in range(1, row)]
+    return intro, [ws.cell(r, columns["gene"]).value for r in range(row + 1, ws.max_row + 1)]
+
+
+def test_max_rows_keeps_the_top_ranked_and_says_so(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    paths = write_inputs(tmp_path / "in", rows=[ROWS[2], ROWS[0], ROWS[1]])  # not in rank order
+    outs = [tmp_path / "w1.xlsx", tmp_path / "w2.xlsx"]
+    for out in outs:
+        assert run_cli(paths, out, "--max-rows", "2") == 0
+    assert "2 of 3 candidates" in capsys.readouterr().err
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    intro, genes = candidate_genes(outs[0])
+    note = "top 2 of 3 candidates; the full list is in FAM.candidates.tsv"
+    assert genes == ["SCN2A", INJECTION]  # ranks 1 and 2, in rank order
+    assert intro[0] == QC_LINE.removeprefix("## ") and intro[1] == note
+    assert dict(sections(openpyxl.load_workbook(outs[0])["Run"])["Run"])[
+        "Candidates sheet"] == note
+
+
+@pytest.mark.parametrize("extra", [(), ("--max-rows", "0"), ("--max-rows", "3")])
+def test_no_note_when_every_candidate_is_shown(extra: tuple[str, ...], tmp_path: Path) -> None:
+    paths = write_inputs(tmp_path)
+    assert run_cli(paths, tmp_path / "w.xlsx", *extra) == 0
+    intro, genes = candidate_genes(tmp_path / "w.xlsx")
+    assert genes == [row[8] for row in ROWS] and not any("top " in line for line in intro)
+    fields = dict(sections(openpyxl.load_workbook(tmp_path / "w.xlsx")["Run"])["Run"])
+    assert fields["Candidates sheet"] == "all candidates"
+
+
+def test_never_more_rows_than_excel_holds(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workbook, "EXCEL_MAX_ROWS", 6)  # QC line, note, summary, header, 2 rows
+    paths = write_inputs(tmp_path)
+    assert run_cli(paths, tmp_path / "w.xlsx", "--max-rows", "0") == 0
+    intro, genes = candidate_genes(tmp_path / "w.xlsx")
+    assert genes == ["SCN2A", INJECTION]
+    assert "top 2 of 3 candidates; the full list is in FAM.candidates.tsv" in intro
+    assert openpyxl.load_workbook(tmp_path / "w.xlsx")["Candidates"].max_row == 6
+
+
 def test_new_columns_follow_the_gene(tmp_path: Path) -> None:
     columns = [*COLUMNS, "transcript", "hgvs_c", "hgvs_p", "cadd"]
     rows = [[*row, "ENST00000375549", "c.116T>A", "p.Leu39His", "24.5"] for row in ROWS]
@@ -399,3 +445,26 @@ def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert run_cli(paths, tmp_path / "taken" / "w.xlsx") == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "taken" in err and "Traceback" not in err
+
+
+def test_the_list_is_read_in_chunks_keeping_the_top_rows(tmp_path: Path, monkeypatch) -> None:
+    """A whole genome's list is read a chunk at a time: only the top rows stay in memory,
+    whatever the order of the file, and every row still counts and is checked."""
+    from helgenom.report import inputs
+
+    monkeypatch.setattr(inputs, "ROWS_PER_CHUNK", 3)
+    ranks = [5, 1, 9, 2, 8, 3, 7, 4, 6, 10]
+    path = tmp_path / "F.candidates.tsv"
+    path.write_text("## QC: PASS\nrank\tfamily\tchrom\tpos\tref\talt\tgene\n" + "".join(
+        f"{r}\tF\tchr1\t{100 + r}\tA\tC\tG{r}\n" for r in ranks))
+    listed = inputs.read_candidate_list(path, keep=4)
+    assert listed.total == 10 and listed.families == {"F"}
+    assert list(listed.table["rank"]) == ["1", "2", "3", "4"]
+    assert list(listed.table["gene"]) == ["G1", "G2", "G3", "G4"]
+    assert len(inputs.read_candidate_list(path).table) == 10
+    # A row of another family past the kept ones is still found.
+    path.write_text(path.read_text() + "11\tOTHER\tchr1\t200\tA\tC\tG11\n")
+    listed = inputs.read_candidate_list(path, keep=4)
+    family = inputs.Family("F", [])
+    with pytest.raises(inputs.InputError, match="a candidate of another family"):
+        inputs.check_candidates(listed, path, family, {}, "F.ped")

@@ -27,14 +27,15 @@ def run(args: argparse.Namespace) -> int:
     except (InputError, OSError) as error:
         print("\n".join(error_lines("report", error)), file=sys.stderr)
         return 2
-    count = len(loaded.candidates.table)
+    count = loaded.candidates.total
     shown = f"{args.max_rows} of {count}" if 0 < args.max_rows < count else str(count)
     print(f"helgenom report: family {args.family}, QC {loaded.qc.verdict}, {shown} candidates "
           f"-> {args.out}", file=sys.stderr)
     return 0
 
 
-def _rows(text: str) -> int:
+def row_count(text: str) -> int:
+    """A --max-rows value: a whole number >= 0."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
     return int(text)
@@ -54,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--roh", type=Path, help="ROH segments (helgenom upd --roh-out)")
     parser.add_argument("--cnv", type=Path, help="depth CNV VCF (helgenom cnv)")
     parser.add_argument("--sv", type=Path, help="the family's ranked SV VCF")
-    parser.add_argument("--max-rows", type=_rows, default=MAX_CANDIDATES,
+    parser.add_argument("--max-rows", type=row_count, default=MAX_CANDIDATES,
                         help="candidates on the page, best first; 0: all (a whole-genome list "
                         "of thousands makes a page of tens of MB) (default: %(default)s)")
     parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")

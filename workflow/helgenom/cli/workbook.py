@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from helgenom.cli.report import row_count
 from helgenom.errors import InputError
 from helgenom.rank.candidates import RankOptions, parse_hpo
 from helgenom.rank.model import RankModelError, load_rank_model
 from helgenom.report import workbook
-from helgenom.report.workbook import RankModelInfo, WorkbookInputs, write_workbook
+from helgenom.report.workbook import MAX_ROWS, RankModelInfo, WorkbookInputs, write_workbook
 
 
 def model_info(kind: str, path: str) -> RankModelInfo:
@@ -25,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
         inputs = WorkbookInputs(
             args.candidates, args.qc, args.ped, args.vcf, hpo=parse_hpo(args.hpo),
             rank_models=[model_info("SNV", args.rank_model or RankOptions.rank_model),
-                         model_info("SV", args.sv_rank_model or RankOptions.sv_rank_model)])
-        count = write_workbook(inputs, args.out)
+                         model_info("SV", args.sv_rank_model or RankOptions.sv_rank_model)],
+            max_rows=args.max_rows)
+        loaded = write_workbook(inputs, args.out)
     except InputError as error:
         for problem in error.problems:
             print(f"helgenom workbook: {problem}", file=sys.stderr)
@@ -38,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"helgenom workbook: {error.filename or args.out}: {error.strerror or error}",
               file=sys.stderr)
         return 2
-    print(f"helgenom workbook: {count} candidates -> {args.out}", file=sys.stderr)
+    total = loaded.candidates.total
+    shown = f"{len(loaded.shown)} of {total}" if len(loaded.shown) < total else str(total)
+    print(f"helgenom workbook: {shown} candidates -> {args.out}", file=sys.stderr)
     return 0
 
 
@@ -54,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--vcf", required=True, type=Path,
                         help="the family's ranked VCF (helgenom rank): its header is read")
     parser.add_argument("--out", required=True, type=Path, help="the workbook (.xlsx)")
+    parser.add_argument("--max-rows", type=row_count, default=MAX_ROWS,
+                        help="candidates in the Candidates sheet, best first; 0: all, up to "
+                        "Excel's 1,048,576 rows (the sheet says when the list is cut; the full "
+                        "list stays in the candidate list) (default: %(default)s)")
     parser.add_argument("--hpo", action="append", default=[], metavar="FAMILY:HP:0000001,...",
                         help="the affected members' HPO terms, per family, as given to "
                         "helgenom rank (repeatable)")

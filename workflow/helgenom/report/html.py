@@ -64,6 +64,8 @@ from helgenom.report.inputs import (
     qc_text,
     read_candidate_list,
     read_qc,
+    shown_note,
+    top_rows,
     write_atomic,
 )
 from helgenom.report.manifest import sha256
@@ -444,7 +446,7 @@ def load(inputs: ReportInputs) -> Loaded:
     def optional(path: Path | None, read: Callable[[Path], T]) -> T | None:
         return None if path is None else attempt(lambda: read(Path(path)))
 
-    candidates = attempt(lambda: read_candidate_list(inputs.candidates))
+    candidates = attempt(lambda: read_candidate_list(inputs.candidates, keep=inputs.max_rows))
     qc = attempt(lambda: read_qc(inputs.qc))
     family = attempt(lambda: family_in_ped(inputs.ped, inputs.family))
     upd = optional(inputs.upd, lambda p: read_tsv(p, "UPD table", UPD_REQUIRED))
@@ -620,11 +622,10 @@ class CandidateView:
     def __init__(self, run: Loaded) -> None:
         frame = run.candidates.table
         limit = run.inputs.max_rows
-        self.total = len(frame)
+        self.total = run.candidates.total
         self.columns = list(frame.columns)
         self.rows = [Candidate(i, {k: str(v) for k, v in record.items()})
-                     for i, record in enumerate(
-                         (frame if limit <= 0 else frame.head(limit)).to_dict("records"), 1)]
+                     for i, record in enumerate(top_rows(frame, limit).to_dict("records"), 1)]
         self.by_key: dict[str, Candidate] = {}
         for row in self.rows:
             self.by_key.setdefault(row.key, row)
@@ -789,8 +790,9 @@ def candidates_section(run: Loaded, view: CandidateView) -> Html:
             class_="muted"),
         class_="controls")
     name = Path(run.inputs.candidates).name
-    shown = (f"The first {len(rows)} of {view.total} candidates are shown; all are in {name}."
-             if view.total > len(rows) else f"{view.total} candidates, from {name}.")
+    note = shown_note(len(rows), view.total, name)
+    shown = (f"{note[:1].upper()}{note[1:]}." if view.total > len(rows)
+             else f"{view.total} candidates, from {name}.")
     intro = tag("p", shown, " In rank order (combined score, then score); click a row for its "
                 "evidence, a header to sort.", class_="note")
     body = view.render() if rows else tag("p", "No candidates.", class_="muted")

@@ -7,6 +7,7 @@
   family_in_ped        one family of a PED file
   member_roles         each member's role (proband, father, mother, sibling, ...), column order
   check_candidates     the candidates and their genotype columns are of that family
+  top_rows, shown_note the top-ranked candidates a deliverable shows, and the line saying so
   write_atomic         bytes to a hidden file, renamed into place once complete
 
 Every problem is an InputError naming the file (and line, column and value when known). No
@@ -35,8 +36,14 @@ QC_REQUIRED = ("level", "unit", "metric", "verdict")
 @dataclass
 class CandidateList:
     qc_lines: list[str]
-    table: pd.DataFrame  # text cells, in rank order
+    table: pd.DataFrame  # text cells, in rank order (the top `keep` rows when capped)
     first_line: int  # file line of the table's first row
+    total: int = -1  # candidates in the file (all of them, also when `table` is capped)
+    families: frozenset[str] = frozenset()  # the `family` values of every row
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            self.total = len(self.table)
 
 
 @dataclass
@@ -53,16 +60,49 @@ def input_error(path: Path | str, message: str, line: int | None = None,
     return InputError([Problem(str(path), line, column, value, message)])
 
 
-def read_candidate_list(path: Path | str) -> CandidateList:
-    """The candidate list: its leading `## ...` lines and the table (text), in rank order."""
+ROWS_PER_CHUNK = 200_000
+
+
+def read_candidate_list(path: Path | str, keep: int = 0) -> CandidateList:
+    """The candidate list: its leading `## ...` lines and the table (text), in rank order;
+    with `keep`, only its top `keep` rows are kept (the file is read in chunks of
+    ROWS_PER_CHUNK rows, so a whole genome's list takes little memory), the count of all
+    rows and their families still known."""
+    kept: pd.DataFrame | None = None
+    total, families = 0, set()
     try:
         with open(path, encoding="utf-8") as handle:
             qc_lines = []
             while (line := handle.readline()).startswith("##"):
                 qc_lines.append(line.rstrip("\r\n"))
             handle.seek(0)
-            table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
-                                skiprows=len(qc_lines))
+            first_line = len(qc_lines) + 2
+            for chunk in pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
+                                     skiprows=len(qc_lines), chunksize=ROWS_PER_CHUNK):
+                if kept is None:
+                    missing = [c for c in REQUIRED_COLUMNS if c not in chunk.columns]
+                    if missing:
+                        raise input_error(path, f"no column {', '.join(map(repr, missing))}: "
+                                          "not a helgenom candidate list")
+                bad = ~chunk["rank"].str.fullmatch(r"\d+")
+                if bad.any():
+                    row = int(bad.to_numpy().argmax())
+                    raise input_error(path, "the rank must be a whole number",
+                                      first_line + total + row, "rank", chunk["rank"].iloc[row])
+                total += len(chunk)
+                if "family" in chunk.columns:
+                    families.update(chunk["family"].unique())
+                both = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
+                order = both["rank"].astype(int).sort_values(kind="stable").index
+                kept = both.loc[order[:keep] if keep > 0 else order].reset_index(drop=True)
+            if kept is None:  # a header and no rows
+                handle.seek(0)
+                kept = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False,
+                                   skiprows=len(qc_lines), nrows=0)
+                missing = [c for c in REQUIRED_COLUMNS if c not in kept.columns]
+                if missing:
+                    raise input_error(path, f"no column {', '.join(map(repr, missing))}: not "
+                                      "a helgenom candidate list")
     except OSError as error:
         raise input_error(path, f"cannot read the candidate list ({error.strerror})") from None
     except UnicodeDecodeError:
@@ -72,18 +112,7 @@ def read_candidate_list(path: Path | str) -> CandidateList:
     except pd.errors.ParserError as error:
         reason = str(error).strip().splitlines()[-1]
         raise input_error(path, f"not a tab-separated candidate list ({reason})") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise input_error(path, f"no column {', '.join(map(repr, missing))}: not a helgenom "
-                          "candidate list")
-    first_line = len(qc_lines) + 2
-    bad = ~table["rank"].str.fullmatch(r"\d+")
-    if bad.any():
-        row = int(bad.to_numpy().argmax())
-        raise input_error(path, "the rank must be a whole number", first_line + row, "rank",
-                          table["rank"].iloc[row])
-    order = table["rank"].astype(int).sort_values(kind="stable").index
-    return CandidateList(qc_lines, table.loc[order].reset_index(drop=True), first_line)
+    return CandidateList(qc_lines, kept, first_line, total, frozenset(families))
 
 
 def read_qc(path: Path | str) -> QcReport:
@@ -161,11 +190,31 @@ def check_candidates(candidates: CandidateList, path: Path | str, family: Family
         if value != family.id:
             raise input_error(path, f"a candidate of another family (this is family "
                               f"{family.id})", candidates.first_line + offset, "family", value)
+    others = sorted(candidates.families - {family.id})
+    if others:  # beyond the rows kept
+        raise input_error(path, f"a candidate of another family (this is family {family.id})",
+                          None, "family", others[0])
     strangers = [c.removesuffix("_GT") for c in table.columns
                  if c.endswith("_GT") and c.removesuffix("_GT") not in roles]
     if strangers:
         raise input_error(path, f"genotypes of {', '.join(strangers)}, who are not members of "
                           f"family {family.id} in {ped}")
+
+
+# ------------------------------------------------------------------------------ shown rows
+def top_rows(table: pd.DataFrame, limit: int, room: int | None = None) -> pd.DataFrame:
+    """The first `limit` rows of `table` (in rank order; 0: all of them), never more than
+    `room` (what the deliverable can hold, when it has a limit)."""
+    count = len(table) if limit <= 0 else limit
+    if room is not None:
+        count = min(count, room)
+    return table if count >= len(table) else table.head(count)
+
+
+def shown_note(shown: int, total: int, candidates: Path | str) -> str:
+    """The line saying only the top `shown` of `total` candidates are shown."""
+    return (f"top {shown} of {total} candidates; the full list is in "
+            f"{Path(candidates).name}")
 
 
 # ---------------------------------------------------------------------------------- writing

@@ -4,7 +4,9 @@ It is built from what the run delivered: the candidate list (with the QC lines t
 the QC JSON and the PED (read as `helgenom.report.inputs` reads them for the HTML report too)
 and the header of the ranked VCF. Three sheets:
 
-  Candidates  every candidate in rank order under the QC verdict line(s); header row and the
+  Candidates  the top-ranked candidates (10,000 by default; never more than Excel's 1,048,576
+              rows: a line above the table says so and names the full list) in rank order
+              under the QC verdict line(s); header row and the
               columns up to the gene frozen, a filter over the table, numbers as numbers,
               each member's genotype columns named after the member's role in the family
               ("proband demo-proband GT"); transcript, hgvs_c and hgvs_p follow the gene
@@ -52,6 +54,8 @@ from helgenom.report.inputs import (
     qc_text,
     read_candidate_list,
     read_qc,
+    shown_note,
+    top_rows,
     write_atomic,
 )
 from helgenom.report.manifest import sha256
@@ -72,6 +76,8 @@ VCF_MODEL_LINE = "##helgenom_rank_model=<"  # ID=SNV,Name=...,Version=...,File=.
 # What Excel would read as the start of a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_TEXT = 32767
+EXCEL_MAX_ROWS = 1_048_576  # rows of a sheet
+MAX_ROWS = 10_000  # candidate rows of the Candidates sheet by default (0: all that fit)
 TRUNCATED = " [truncated: the full text is in the candidate list]"
 WIDTH_CAP = 50  # characters; longer text wraps
 NARROW = {"ref": 15, "alt": 15}  # frozen allele columns: long alleles are cut off, not wrapped
@@ -110,6 +116,7 @@ class WorkbookInputs:
     vcf: Path
     hpo: Mapping[str, Sequence[str]] = field(default_factory=dict)  # family -> HPO term IDs
     rank_models: Sequence[RankModelInfo] = ()  # used when the VCF header names none
+    max_rows: int = MAX_ROWS  # candidate rows, best first; 0: all that fit in a sheet
 
 
 @dataclass
@@ -257,14 +264,13 @@ def candidate_columns(columns: Sequence[str], roles: Mapping[str, str]
     return out
 
 
-def _candidates_sheet(ws: Worksheet, candidates: CandidateList, roles: Mapping[str, str],
+def _candidates_sheet(ws: Worksheet, table: pd.DataFrame, roles: Mapping[str, str],
                       intro: Sequence[str]) -> None:
     for row, line in enumerate(intro, start=1):
         cell = put(ws, row, 1, line)
         cell.font = BOLD
         _verdict_style(cell, _line_verdict(line) if line.startswith("QC") else "")
     header = len(intro) + 1
-    table = candidates.table
     layout = candidate_columns(list(table.columns), roles)
     _header_row(ws, header, [label for _, label, _ in layout])
     caps = [NARROW.get(column, WIDTH_CAP) for column, _, _ in layout]
@@ -333,7 +339,8 @@ def _run_sheet(ws: Worksheet, run: LoadedRun) -> None:
     row = _section(ws, 1, "Run", ("field", "value"), [
         ("QC verdict", run.qc.verdict), ("helgenom version", __version__),
         ("family", family.id), *(("QC", line) for line in run.qc_lines),
-        ("candidates", len(run.candidates.table)),
+        ("candidates", run.candidates.total),
+        ("Candidates sheet", run.shown_line or "all candidates"),
         ("rank categories", "|".join(run.vcf.categories))])
     _verdict_style(ws.cell(row=3, column=2), run.qc.verdict)  # the first row under the header
     row = _section(ws, row, "Members", ("sample", "role", "sex", "phenotype", "father", "mother"),
@@ -398,6 +405,19 @@ class LoadedRun:
         """The QC lines heading the candidate list (the QC JSON's when it has none)."""
         return qc_text(self.candidates.qc_lines or self.qc.header_lines)
 
+    @property
+    def shown(self) -> pd.DataFrame:
+        """The candidates of the Candidates sheet: the top `max_rows` (0: all) that fit in a
+        sheet under the QC lines, the shown-rows line, the summary line and the header."""
+        room = EXCEL_MAX_ROWS - (len(self.qc_lines) + 3)
+        return top_rows(self.candidates.table, self.inputs.max_rows, room)
+
+    @property
+    def shown_line(self) -> str:
+        """'top N of M candidates; the full list is in ...', or '' when all are shown."""
+        shown, total = len(self.shown), self.candidates.total
+        return shown_note(shown, total, self.inputs.candidates) if shown < total else ""
+
 
 def _check_consistent(run: LoadedRun) -> None:
     """Raise an InputError naming the odd file when the inputs are not of one family and
@@ -418,7 +438,9 @@ def _check_consistent(run: LoadedRun) -> None:
 
 def load_run(inputs: WorkbookInputs) -> LoadedRun:
     """Read and check the inputs; an InputError names the first bad file."""
-    candidates = read_candidate_list(inputs.candidates)
+    # Never more rows than a sheet holds are kept in memory, whatever the list's length.
+    candidates = read_candidate_list(
+        inputs.candidates, keep=inputs.max_rows if inputs.max_rows > 0 else EXCEL_MAX_ROWS)
     qc = read_qc(inputs.qc)
     family = family_in_ped(inputs.ped, qc.family)
     vcf = read_ranked_vcf(inputs.vcf)
@@ -430,8 +452,9 @@ def load_run(inputs: WorkbookInputs) -> LoadedRun:
 
 def build_workbook(run: LoadedRun) -> Workbook:
     """The three sheets of the workbook of `run`."""
-    count = len(run.candidates.table)
-    intro = [*run.qc_lines,
+    table = run.shown
+    count = run.candidates.total
+    intro = [*run.qc_lines, *filter(None, [run.shown_line]),
              f"{count} candidate{'s' if count != 1 else ''} of family {run.family.id} in rank "
              f"order (helgenom {__version__}); QC and Run sheets: the checks, members, models "
              "and inputs"]
@@ -439,15 +462,15 @@ def build_workbook(run: LoadedRun) -> Workbook:
     sheets = [wb.active, wb.create_sheet(), wb.create_sheet()]
     for sheet, title in zip(sheets, SHEETS, strict=True):
         sheet.title = title
-    _candidates_sheet(sheets[0], run.candidates, run.roles, intro)
+    _candidates_sheet(sheets[0], table, run.roles, intro)
     _qc_sheet(sheets[1], run.qc)
     _run_sheet(sheets[2], run)
     return wb
 
 
-def write_workbook(inputs: WorkbookInputs, out: Path | str) -> int:
-    """Write the workbook of `inputs` to `out` (.xlsx); the number of candidates."""
+def write_workbook(inputs: WorkbookInputs, out: Path | str) -> LoadedRun:
+    """Write the workbook of `inputs` to `out` (.xlsx); the run it was built from."""
     when = source_date()
     run = load_run(inputs)
     write_atomic(workbook_bytes(build_workbook(run), when), Path(out))
-    return len(run.candidates.table)
+    return run
