@@ -360,7 +360,7 @@ def test_chromosomes_roh_upd_cnv_and_sv(written) -> None:
     sv = doc.one("table", id="sv-table").find("tr")[1:]
     assert sv[0].one("a", cls="jump").attrs["href"] == "#c4"
     assert not sv[1].find("a")
-    assert doc.one(id="reads").one("p", cls="placeholder").attrs["data-todo"]
+    assert "IGV" in doc.one(id="reads").one("p", cls="reads-placeholder").text()
 
 
 def test_hgvs_and_unknown_columns_are_shown_when_present(tmp_path: Path) -> None:

@@ -183,6 +183,12 @@ def test_the_clinicians_workbook_report_and_index_are_delivered(demo_run):
     assert '<meta name="helgenom-family" content="DEMO">' in report
     assert '<meta name="helgenom-verdict" content="PASS">' in report
     assert f'<meta name="helgenom-candidates" content="{len(ranked)}">' in report
+    # the top candidate's evidence: each member's pileup, the proband's with reads of the ALT
+    top = report.split('id="ev-c1"', 1)[1].split('<tr id="c2"', 1)[0]
+    assert top.count('class="pileup"') >= 3
+    proband = top.split('data-sample="demo-proband"', 1)[1]
+    alt = re.search(r'class="read-counts" data-ref="\d+" data-alt="(\d+)"', proband)
+    assert alt and int(alt.group(1)) > 0, proband[-400:]
     index = (workdir / "results" / "index.html").read_text()
     assert 'href="DEMO/DEMO.report.html"' in index
 

@@ -16,6 +16,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -176,12 +178,36 @@ def write_inputs(folder: Path, payload: bool) -> dict[str, Path]:
     return paths
 
 
+def write_bam(folder: Path, sample: str, alt_reads: int, ref_reads: int) -> Path:
+    """A BAM of 20 bp reads over the top candidate (SCN2A chr2:85290 T>A): the first
+    `alt_reads` carry the A, the next `ref_reads` the T (samtools view -b, samtools index)."""
+    records = []
+    for i in range(alt_reads + ref_reads):
+        start = 85275 + i
+        allele = "A" if i < alt_reads else "T"
+        seq = "C" * (85290 - start) + allele + "C" * (19 - 85290 + start)
+        records.append(f"{sample}-r{i}\t{16 * (i % 2)}\tchr2\t{start}\t60\t20M\t*\t0\t0\t"
+                       f"{seq}\t{'I' * 20}\n")
+    sam = folder / f"{sample}.sam"
+    sam.write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:450000\n"
+                   "@SQ\tSN:chr2\tLN:300000\n" + "".join(records))
+    bam = sam.with_suffix(".bam")
+    subprocess.run(["samtools", "view", "-b", "-o", str(bam), str(sam)], check=True)
+    subprocess.run(["samtools", "index", str(bam)], check=True)
+    return bam
+
+
 def make_report(folder: Path, payload: bool = False) -> Path:
     paths = write_inputs(folder / "inputs", payload)
     out = folder / "results" / FAMILY / f"{FAMILY}.report.html"
+    alignments = []
+    if shutil.which("samtools"):  # the proband: 6 alt, 5 ref reads; the father: 9 ref reads
+        for sample, alt, ref in (("demo-proband", 6, 5), ("demo-father", 0, 9)):
+            alignments += ["--alignment",
+                           f"{sample}={write_bam(folder / 'inputs', sample, alt, ref)}"]
     parser = argparse.ArgumentParser(prog="helgenom")
     report_cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["report", "--family", FAMILY, "--out", str(out), *(
+    args = parser.parse_args(["report", "--family", FAMILY, "--out", str(out), *alignments, *(
         x for key, path in paths.items() for x in (f"--{key}", str(path)))])
     assert args.func(args) == 0
     return out
@@ -286,7 +312,19 @@ def test_the_report_works_in_chromium(tmp_path: Path) -> None:
             == [["consequence", "6"], ["allele frequency", "6"], ["inheritance models", "6"],
                 ["variant quality", "2"], ["total", "20.0"]]
         assert "HP:0001250 Seizure" in evidence.inner_text()
-        assert "Read-level evidence" in evidence.inner_text()
+        assert "read-level evidence" in evidence.inner_text().lower()
+        if shutil.which("samtools"):  # the pileups: closed until asked for
+            pileups = evidence.locator("details.reads")
+            proband = pileups.locator('svg.pileup[data-sample="demo-proband"]')
+            assert not proband.is_visible()
+            pileups.locator("summary").click()
+            assert proband.is_visible()
+            assert proband.locator("rect.read").count() == 11
+            assert proband.locator("rect.alt-base").count() == 6
+            assert "5 ref, 6 alt, 0 other" in pileups.inner_text()
+            father = pileups.locator('svg.pileup[data-sample="demo-father"]')
+            assert father.is_visible() and father.locator("rect.alt-base").count() == 0
+            assert evidence.is_visible()  # a click in the evidence leaves it open
         screenshot = os.environ.get("HELGENOM_SCREENSHOT")
         if screenshot:
             Path(screenshot).parent.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,10 @@ rule report:
         roh="results/{family}/{family}.roh.tsv",
         cnv="results/{family}/{family}.cnv.vcf.gz",
         sv="results/{family}/{family}.sv.vcf.gz",
+        alignments=family_alignments,
+        alignment_indexes=family_alignment_indexes,
+        fasta=FASTA,
+        fai=f"{FASTA}.fai",
     output:
         "results/{family}/{family}.report.html",
     log:
@@ -84,12 +88,18 @@ rule report:
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        alignments=lambda wildcards, input: " ".join(
+            f"--alignment {shlex.quote(f'{sample}={path}')}"
+            for sample, path in zip(family_members(wildcards.family), input.alignments)
+        ),
     message:
         "helgenom report: the clinicians' HTML report of family {wildcards.family}"
     shell:
         "helgenom report --family {wildcards.family} --candidates {input.candidates:q}"
         " --qc {input.qc:q} --ped {input.ped:q} --upd {input.upd:q} --roh {input.roh:q}"
-        " --cnv {input.cnv:q} --sv {input.sv:q} --out {output:q} > {log:q} 2>&1"
+        " --cnv {input.cnv:q} --sv {input.sv:q} {params.alignments}"
+        " --fasta {input.fasta:q} --out {output:q} > {log:q} 2>&1"
 
 
 localrules:

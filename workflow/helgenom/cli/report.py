@@ -9,6 +9,7 @@ from pathlib import Path
 from helgenom.errors import InputError
 from helgenom.report import html
 from helgenom.report.html import MAX_CANDIDATES, ReportInputs, write_report
+from helgenom.report.reads import DEFAULT_TOP, Alignment
 
 
 def error_lines(command: str, error: InputError | OSError) -> list[str]:
@@ -21,7 +22,9 @@ def error_lines(command: str, error: InputError | OSError) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     inputs = ReportInputs(args.family, args.candidates, args.qc, args.ped, upd=args.upd,
-                          roh=args.roh, cnv=args.cnv, sv=args.sv, max_rows=args.max_rows)
+                          roh=args.roh, cnv=args.cnv, sv=args.sv, max_rows=args.max_rows,
+                          alignments=tuple(args.alignment), fasta=args.fasta,
+                          reads_top=args.reads_top)
     try:
         loaded = write_report(inputs, args.out)
     except (InputError, OSError) as error:
@@ -41,6 +44,14 @@ def row_count(text: str) -> int:
     return int(text)
 
 
+def alignment(text: str) -> Alignment:
+    """An --alignment value: SAMPLE=PATH."""
+    sample, sep, path = text.partition("=")
+    if not sep or not sample or not path:
+        raise argparse.ArgumentTypeError(f"not SAMPLE=PATH: {text!r}")
+    return Alignment(sample, Path(path))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `report` subcommand."""
     parser = sub.add_parser("report", help="a family's clinical report: one self-contained "
@@ -58,5 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-rows", type=row_count, default=MAX_CANDIDATES,
                         help="candidates on the page, best first; 0: all (a whole-genome list "
                         "of thousands makes a page of tens of MB) (default: %(default)s)")
+    parser.add_argument("--alignment", type=alignment, action="append", default=[],
+                        metavar="SAMPLE=PATH", help="a member's BAM or CRAM (indexed), for the "
+                        "read pileups of the top candidates; repeat for each member")
+    parser.add_argument("--fasta", type=Path, help="the reference FASTA (needed for CRAM)")
+    parser.add_argument("--reads-top", type=row_count, default=DEFAULT_TOP, metavar="N",
+                        help="candidates with read pileups, best first (default: %(default)s)")
     parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")
     parser.set_defaults(func=run)

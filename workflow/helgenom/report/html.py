@@ -13,7 +13,9 @@
               other column of the list
   chromosomes ROH segments, depth CNVs and UPD calls along the chromosomes (inline SVG), with
               the UPD table, an ROH summary, the CNV and SV tables
-  reads       a marked place for read-level evidence (not in this version)
+  reads       each member's reads at the top `reads_top` candidates (helgenom.report.reads):
+              an inline SVG pileup per member in the candidate's evidence, with the
+              counts of ref and alt reads; a marked place for the other candidates
 
 It needs nothing else: the CSS and JavaScript of `assets/` are inline, the plot is SVG, and a
 Content-Security-Policy allows exactly those inline blocks (by SHA-256), so that no other
@@ -35,7 +37,6 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import html
 import json
 import math
 import os
@@ -69,6 +70,15 @@ from helgenom.report.inputs import (
     write_atomic,
 )
 from helgenom.report.manifest import sha256
+from helgenom.report.markup import Html, esc, join, tag
+from helgenom.report.reads import (
+    DEFAULT_TOP,
+    MAX_READS,
+    Alignment,
+    Variant,
+    check_alignments,
+    pileups,
+)
 from helgenom.sheets.pedigree import Family
 
 T = TypeVar("T")
@@ -88,47 +98,10 @@ ROH_REQUIRED = ("sample", "chrom", "start", "end")
 PRIMARY = re.compile(r"^(?:chr)?(?:[0-9]+|X|Y)$", re.IGNORECASE)
 META = "helgenom-"  # name prefix of the summary meta tags the run index reads
 READS_NOTE = ("Read-level evidence (alignments of every member at the variant, split and "
-              "discordant reads for SVs) is not in this version of the report: open the "
-              "members' BAM/CRAM files of results/alignment/ in IGV at the position above.")
+              "discordant reads for SVs) is not in this report: open the members' BAM/CRAM "
+              "files of results/alignment/ in IGV at the position above.")
 ASSETS = files(__package__).joinpath("assets")
 PLOT_WIDTH, PLOT_LEFT, LANE, LANE_GAP, CHROM_GAP, AXIS = 980, 150, 9, 2, 9, 22
-
-
-# --------------------------------------------------------------------------------- markup
-class Html(str):
-    """Text that is HTML already (built here from escaped parts): `esc` leaves it as it is."""
-
-    __slots__ = ()
-
-
-def esc(value: object) -> Html:
-    """`value` as HTML text: escaped (quotes too, so also fit for attributes), None as ''."""
-    if isinstance(value, Html):
-        return value
-    return Html(html.escape("" if value is None else str(value), quote=True))
-
-
-def join(parts: Iterable[object], separator: str = "") -> Html:
-    return Html(esc(separator).join(esc(part) for part in parts))
-
-
-VOID = frozenset({"meta", "input", "br"})
-
-
-def tag(element: str, /, *content: object, **attrs: object) -> Html:
-    """`<element attrs>content</element>`; attribute names: a trailing '_' dropped, '_' -> '-';
-    None and False leave an attribute out, True writes it bare; values and content escaped
-    (Html kept as it is)."""
-    parts = [element]
-    for key, value in attrs.items():
-        if value is None or value is False:
-            continue
-        attr = key.rstrip("_").replace("_", "-")
-        parts.append(attr if value is True else f'{attr}="{esc(value)}"')
-    opening = f"<{' '.join(parts)}>"
-    if element in VOID:
-        return Html(opening)
-    return Html(f"{opening}{join(content)}</{element}>")
 
 
 def _asset(name: str) -> str:
@@ -276,6 +249,9 @@ class ReportInputs:
     cnv: Path | None = None
     sv: Path | None = None
     max_rows: int = MAX_CANDIDATES
+    alignments: tuple[Alignment, ...] = ()  # members' BAM/CRAM, for the pileups
+    fasta: Path | None = None  # the reference (needed for CRAM)
+    reads_top: int = DEFAULT_TOP  # candidates with pileups, best first
 
     def files(self) -> list[tuple[str, Path]]:
         named = [("candidate list", self.candidates), ("QC", self.qc), ("PED", self.ped),
@@ -454,6 +430,7 @@ def load(inputs: ReportInputs) -> Loaded:
                                                   ("start", "end")))
     cnv = optional(inputs.cnv, lambda p: read_sv_vcf(p, "depth-CNV VCF"))
     sv = optional(inputs.sv, lambda p: read_sv_vcf(p, "structural-variant VCF"))
+    attempt(lambda: check_alignments(inputs.alignments, inputs.fasta))
     if problems:
         raise InputError(problems)
     run = Loaded(inputs, candidates, qc, family, member_roles(family), upd, roh, cnv, sv)
@@ -468,6 +445,14 @@ def _check_family(run: Loaded) -> None:
     if run.qc.family != name:
         raise input_error(inputs.qc, f"the QC of family {run.qc.family}, not of {name}")
     check_candidates(run.candidates, inputs.candidates, run.family, run.roles, inputs.ped)
+    seen: set[str] = set()
+    for a in inputs.alignments:
+        if a.sample not in run.roles:
+            raise input_error(a.path, f"the alignment of {a.sample}: not a member of family "
+                              f"{name} ({', '.join(run.roles)})")
+        if a.sample in seen:
+            raise input_error(a.path, f"a second alignment of {a.sample}")
+        seen.add(a.sample)
 
 
 # -------------------------------------------------------------------------------- QC
@@ -557,6 +542,14 @@ class Candidate:
             return f"{where}{span} {self.get('alt')}{size}"
         return f"{where} {self.get('ref')}>{self.get('alt')}"
 
+    def variant(self) -> Variant | None:
+        """The variant for its pileups (None without a position)."""
+        pos, end = as_int(self.get("pos")), as_int(self.get("end"))
+        if pos is None or not self.get("chrom"):
+            return None
+        return Variant(self.get("chrom"), pos, end if end is not None else pos,
+                       self.get("ref"), self.get("alt"), self.is_sv)
+
 
 def hgvs_short(text: str) -> str:
     """HGVS without its sequence's accession, '=' for VEP's '%3D' (ENST1.2:c.35G>A ->
@@ -638,6 +631,13 @@ class CandidateView:
                      if any(row.get(c) not in MISSING for row in self.rows)]
         self.extra = [c for c in self.columns
                       if c not in PLACED and c not in owned and c not in self.categories]
+        inputs = run.inputs
+        self.reads: dict[str, Html] = {}  # anchor -> the pileups of its evidence
+        for row in self.rows[:inputs.reads_top] if inputs.alignments else []:
+            variant = row.variant()
+            if variant is not None:
+                self.reads[row.anchor] = pileups(variant, inputs.alignments, inputs.fasta,
+                                                 self.roles)
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -739,8 +739,8 @@ class CandidateView:
         other = fields((c, get(c)) for c in self.extra if get(c) not in MISSING)
         if other:
             sections.append(("Other columns", other))
-        sections.append(("Read-level evidence", tag(
-            "p", "Not in this version (see Read-level evidence below).",
+        sections.append(("Read-level evidence", self.reads.get(row.anchor) or tag(
+            "p", "Not in this report (see Read-level evidence below).",
             class_="placeholder reads-placeholder")))
         return tag("div", *(tag("section", tag("h4", title), content)
                             for title, content in sections), class_="evidence-grid")
@@ -1041,10 +1041,17 @@ def sv_section(run: Loaded, view: CandidateView) -> Html:
 
 
 # ------------------------------------------------------------------------------- the page
-def reads_section() -> Html:
-    return tag("section", tag("h2", "Read-level evidence"),
-               tag("p", READS_NOTE, class_="placeholder reads-placeholder",
-                   data_todo="read-level-evidence"), id="reads")
+def reads_section(run: Loaded, view: CandidateView) -> Html:
+    inputs = run.inputs
+    note = tag("p", READS_NOTE, class_="placeholder reads-placeholder")
+    if not view.reads:
+        return tag("section", tag("h2", "Read-level evidence"), note, id="reads")
+    members = ", ".join(f"{a.sample} ({a.path.name})" for a in inputs.alignments)
+    shown = tag("p", f"The evidence of the top {len(view.reads)} candidates shows each "
+                f"member's reads at the variant (at most {MAX_READS} per member and window, "
+                f"the first by position; SVs: both breakpoints), from the alignments of "
+                f"{members}. The other candidates:", class_="note")
+    return tag("section", tag("h2", "Read-level evidence"), shown, note, id="reads")
 
 
 def inputs_footer(inputs: ReportInputs) -> Html:
@@ -1078,7 +1085,7 @@ def render_report(run: Loaded) -> str:
         f" \u00b7 helgenom {__version__}", class_="muted"), nav, class_="page")
     main = tag("main", qc_section(run), candidates_section(run, view),
                chromosomes_section(run), cnv_section(run), sv_section(run, view),
-               reads_section())
+               reads_section(run, view))
     reasons = [reason for _, reason in qc_reasons(run.qc.rows)]
     meta = {"family": name, "verdict": verdict, "reasons": " | ".join(reasons),
             "candidates": view.total, "top": top_text(view),
