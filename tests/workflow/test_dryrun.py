@@ -129,3 +129,39 @@ def test_bad_sample_sheet_stops_the_run_before_any_job(small_demo, tmp_path):
     assert "samples.tsv:3" in message and "'sex'" in message and "'F'" in message
     assert not (workdir / "results").exists()
     assert not (workdir / "qc").exists()
+
+
+def test_scout_config_is_planned_with_clinical_vcfs_of_the_panel(small_demo, tmp_path):
+    """With a Scout owner the family's load config is a target; with a gene panel too, its
+    clinical VCFs are the ranked records in the panel's genes (research: all of them)."""
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    plain = snakemake(small_demo, "--dry-run", "--cores", "2")
+    assert plain.returncode == 0 and "scout_config" not in job_counts(plain.stdout)
+    config["scout"] = {"owner": "cust000", "panels": ["EPILEPSY"]}
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", "--printshellcmds",
+                       configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    assert jobs["scout_config"] == 1 and "panel_vcf" not in jobs
+    command = next(line for line in result.stdout.splitlines()
+                   if "helgenom scout-config --family" in line)
+    assert "--snv-clinical results/DEMO/DEMO.vcf.gz" in command and "--owner cust000" in command
+    assert "--panel EPILEPSY" in command
+    panel = small_demo / "panel.txt"
+    panel.write_text("SCN2A\n")
+    try:
+        config["prioritisation"]["panel"] = "panel.txt"
+        configfile.write_text(yaml.safe_dump(config))
+        result = snakemake(small_demo, "--dry-run", "--cores", "2", "--printshellcmds",
+                           configfile=configfile)
+    finally:
+        panel.unlink()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout)["panel_vcf"] == 2
+    command = next(line for line in result.stdout.splitlines()
+                   if "helgenom scout-config --family" in line)
+    assert "--snv-clinical results/DEMO/DEMO.clinical_snv.vcf.gz" in command
+    assert "--sv-clinical results/DEMO/DEMO.clinical_sv.vcf.gz" in command
+    assert "--snv-research results/DEMO/DEMO.vcf.gz" in command

@@ -212,6 +212,19 @@ def family_qc_inputs(wildcards):
     }
 
 
+# Scout's clinical VCFs: with a gene panel, the ranked records in its genes (all of them are
+# the research VCFs); without one, the ranked VCFs themselves.
+PANEL = CFG["prioritisation"]["panel"]
+RANKED = {"snv": "vcf.gz", "sv": "sv.vcf.gz"}
+
+
+def clinical_vcf(kind):
+    """Scout's clinical VCF of `kind` (snv, sv) for a family."""
+    if PANEL:
+        return f"results/{{family}}/{{family}}.clinical_{kind}.vcf.gz"
+    return f"results/{{family}}/{{family}}.{RANKED[kind]}"
+
+
 def family_targets(family):
     """What a family delivers under results/ (a failed family is rerun with these)."""
     return [
@@ -243,6 +256,15 @@ def delivered_outputs():
                     for kind in ("peddy.ped", "ped_check.csv", "sex_check.csv")
                 ]
                 if CFG["scout"]["owner"]
+                else []
+            ),
+            *(
+                [
+                    f"{base}.clinical_{kind}.{ext}"
+                    for kind in ("snv", "sv")
+                    for ext in ("vcf.gz", "vcf.gz.tbi")
+                ]
+                if CFG["scout"]["owner"] and CFG["prioritisation"]["panel"]
                 else []
             ),
         ]

@@ -182,6 +182,31 @@ rule manifest:
         )
 
 
+rule panel_vcf:
+    input:
+        vcf=lambda wildcards: f"results/{wildcards.family}/{wildcards.family}.{RANKED[wildcards.kind]}",
+        panel=PANEL or [],
+    output:
+        vcf="results/{family}/{family}.clinical_{kind}.vcf.gz",
+        index="results/{family}/{family}.clinical_{kind}.vcf.gz.tbi",
+    log:
+        "logs/panel_vcf/{family}.{kind}.log",
+    benchmark:
+        "benchmarks/panel_vcf/{family}.{kind}.tsv"
+    wildcard_constraints:
+        kind="snv|sv",
+    conda:
+        "../envs/helgenom.yaml"
+    resources:
+        mem_mb=lambda wildcards, attempt: 1000 * attempt,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    message:
+        "helgenom panel-vcf: family {wildcards.family}'s clinical {wildcards.kind} VCF"
+    shell:
+        "helgenom panel-vcf --vcf {input.vcf:q} --panel {input.panel:q} --out {output.vcf:q}"
+        " > {log:q} 2>&1"
+
+
 rule scout_config:
     input:
         ped="results/{family}/{family}.ped",
@@ -190,6 +215,8 @@ rule scout_config:
         snv_index="results/{family}/{family}.vcf.gz.tbi",
         sv="results/{family}/{family}.sv.vcf.gz",
         sv_index="results/{family}/{family}.sv.vcf.gz.tbi",
+        snv_clinical=clinical_vcf("snv"),
+        sv_clinical=clinical_vcf("sv"),
         alignments=lambda wildcards: [
             f"results/alignment/{m.sample}.{ALN}"
             for m in RUN.families[wildcards.family].members
@@ -235,7 +262,7 @@ rule scout_config:
         "helgenom scout-config: the Scout load config of family {wildcards.family}"
     shell:
         "helgenom scout-config --family {wildcards.family} --ped {input.ped:q}"
-        " --qc {input.qc:q} --snv-clinical {input.snv:q} --snv-research {input.snv:q}"
-        " --sv-clinical {input.sv:q} --sv-research {input.sv:q}"
+        " --qc {input.qc:q} --snv-clinical {input.snv_clinical:q} --snv-research {input.snv:q}"
+        " --sv-clinical {input.sv_clinical:q} --sv-research {input.sv:q}"
         " --alignments {params.alignments} --multiqc {input.multiqc:q}"
         " {params.hpo} {params.models} {params.scout} --out {output.config:q} > {log:q} 2>&1"
