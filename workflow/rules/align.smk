@@ -181,4 +181,4 @@ rule alignment_qc:
         "(samtools stats -@ {threads} --reference {input.fasta:q} {input.aln:q} > {output.stats:q}"
         " && samtools flagstat -@ {threads} {input.aln:q} > {output.flagstat:q}"
         " && mosdepth --threads {threads} --no-per-base --fast-mode --by {params.bin_size}"
-        " --fasta {input.fasta:q} {params.prefix} {input.aln:q}) 2> {log:q}"
+        " --fasta {input.fasta:q} {params.prefix:q} {input.aln:q}) 2> {log:q}"

@@ -183,7 +183,8 @@ def sv_call_inputs(wildcards):
 
 def sv_call_args(wildcards):
     return " ".join(
-        f"--call {key}={path}" for key, path in sv_call_files(wildcards.family)
+        f"--call {shlex.quote(f'{key}={path}')}"
+        for key, path in sv_call_files(wildcards.family)
     )
 
 

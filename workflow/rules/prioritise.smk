@@ -49,4 +49,4 @@ rule rank:
         " --fasta {input.fasta:q} {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx:q}"
         " --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q} --max-af {params.max_af}"
         " {params.gates}"
-        " --out {params.prefix} > {log:q} 2>&1"
+        " --out {params.prefix:q} > {log:q} 2>&1"

@@ -30,6 +30,6 @@ rule family_qc:
     shell:
         "helgenom qc --family {wildcards.family} --ped {input.ped:q} --vcf {input.vcf:q}"
         " --qc-dir {params.qc_dir} --out {output.tsv:q} --mqc-dir {output.mqc:q}"
-        " --preset {params.preset} --thresholds-json {params.thresholds}"
+        " --preset {params.preset:q} --thresholds-json {params.thresholds}"
         " --chrx {params.chrx:q} --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q}"
         " > {log:q} 2>&1"

@@ -27,7 +27,7 @@ rule multiqc:
     message:
         "MultiQC: one report over fastp, samtools, mosdepth and the family QC gates"
     shell:
-        "multiqc --force --no-ai --outdir {params.outdir} --filename multiqc_report.html"
+        "multiqc --force --no-ai --outdir {params.outdir:q} --filename multiqc_report.html"
         " {input:q} > {log:q} 2>&1"
 
 

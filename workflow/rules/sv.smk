@@ -62,16 +62,16 @@ rule tiddit_call:
     # sample without SVs, and its header-only VCF is kept. (A BAM without reads fails earlier,
     # with no VCF, and stays an error.)
     shell:
-        "(rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
+        "(rm -rf {params.prefix:q}_tiddit {params.prefix:q}.vcf {params.prefix:q}.ploidies.tab"
         " && (tiddit --sv --skip_assembly --threads {threads} --bam {input.aln:q}"
-        " --ref {input.fasta:q} -o {params.prefix} > {params.prefix}.tiddit.log 2>&1"
+        " --ref {input.fasta:q} -o {params.prefix:q} > {params.prefix:q}.tiddit.log 2>&1"
         " || (grep -q 'cannot do a non-empty take from an empty axes'"
-        " {params.prefix}.tiddit.log && grep -q '^#CHROM' {params.prefix}.vcf))"
-        " && cat {params.prefix}.tiddit.log"
-        " && bcftools sort -T {params.prefix}.sort -Oz -o {output.vcf:q} {params.prefix}.vcf"
+        " {params.prefix:q}.tiddit.log && grep -q '^#CHROM' {params.prefix:q}.vcf))"
+        " && cat {params.prefix:q}.tiddit.log"
+        " && bcftools sort -T {params.prefix:q}.sort -Oz -o {output.vcf:q} {params.prefix:q}.vcf"
         " && tabix -f -p vcf {output.vcf:q}"
-        " && rm -rf {params.prefix}_tiddit {params.prefix}.vcf {params.prefix}.ploidies.tab"
-        " {params.prefix}.tiddit.log) > {log:q} 2>&1 || (cat {params.prefix}.tiddit.log >> {log:q};"
+        " && rm -rf {params.prefix:q}_tiddit {params.prefix:q}.vcf {params.prefix:q}.ploidies.tab"
+        " {params.prefix:q}.tiddit.log) > {log:q} 2>&1 || (cat {params.prefix:q}.tiddit.log >> {log:q};"
         " exit 1)"
 
 
@@ -100,12 +100,12 @@ rule manta_call:
     message:
         "Manta: joint SV calling in family {wildcards.family} (conda env; untested here)"
     shell:
-        "(rm -rf {params.rundir}"
+        "(rm -rf {params.rundir:q}"
         " && configManta.py {params.bams} --referenceFasta {input.fasta:q}"
-        " --runDir {params.rundir}"
-        " && {params.rundir}/runWorkflow.py -j {threads}"
-        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz {output.vcf:q}"
-        " && mv {params.rundir}/results/variants/diploidSV.vcf.gz.tbi {output.index:q})"
+        " --runDir {params.rundir:q}"
+        " && {params.rundir:q}/runWorkflow.py -j {threads}"
+        " && mv {params.rundir:q}/results/variants/diploidSV.vcf.gz {output.vcf:q}"
+        " && mv {params.rundir:q}/results/variants/diploidSV.vcf.gz.tbi {output.index:q})"
         " > {log:q} 2>&1"
 
 
@@ -138,10 +138,10 @@ rule cnvnator_call:
         " && cnvnator -root {output.root:q} -his {params.bin} -fasta {input.fasta:q}"
         " && cnvnator -root {output.root:q} -stat {params.bin}"
         " && cnvnator -root {output.root:q} -partition {params.bin}"
-        " && cnvnator -root {output.root:q} -call {params.bin} > {params.prefix}.calls.txt"
-        " && cnvnator2VCF.pl -prefix {wildcards.sample} {params.prefix}.calls.txt"
-        " > {params.prefix}.vcf"
-        " && bcftools sort -Oz -o {output.vcf:q} {params.prefix}.vcf"
+        " && cnvnator -root {output.root:q} -call {params.bin} > {params.prefix:q}.calls.txt"
+        " && cnvnator2VCF.pl -prefix {wildcards.sample} {params.prefix:q}.calls.txt"
+        " > {params.prefix:q}.vcf"
+        " && bcftools sort -Oz -o {output.vcf:q} {params.prefix:q}.vcf"
         " && tabix -f -p vcf {output.vcf:q}) > {log:q} 2>&1"
 
 
