@@ -23,6 +23,17 @@ help:
 	@echo "make lint   ruff, snakefmt --check, snakemake --lint"
 	@echo "make test-slurm  only the tests on a real single-node SLURM cluster (root)"
 
+# GENMOD in a venv of its own (its intervaltree>=3.1 conflicts with scout-browser's pin): the
+# tests score helgenom's ranked VCFs with the real `genmod score` and compare.
+GENMOD_VENV ?= .venv-genmod
+GENMOD_VERSION := 3.12.0
+export HELGENOM_GENMOD := $(CURDIR)/$(GENMOD_VENV)/bin/genmod
+
+$(GENMOD_VENV)/.installed-$(GENMOD_VERSION):
+	$(PYTHON) -m venv $(GENMOD_VENV)
+	$(GENMOD_VENV)/bin/pip install --quiet genmod==$(GENMOD_VERSION)
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
@@ -58,7 +69,7 @@ demo: venv tools demo/.simulated
 	@echo "  run manifest:   demo/results/manifest.json"
 	@echo "  planted truth:  demo/truth.tsv"
 
-test: venv test-tools
+test: venv test-tools $(GENMOD_VENV)/.installed-$(GENMOD_VERSION)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-slurm: venv tools

@@ -26,8 +26,11 @@ ALLOWED: dict[str, set[str]] = {
     "qc": BASE | {"io", "sheets"},
     "sv": BASE | {"io", "sheets"},
     "report": BASE | {"io", "sheets"},
+    "annotate": BASE | {"io", "sheets"},
+    "freqdb": BASE | {"io", "sheets"},
     "simulate": BASE,
-    "cli": BASE | {"io", "sheets", "rank", "qc", "sv", "report", "simulate"},
+    "cli": BASE | {"io", "sheets", "rank", "qc", "sv", "report", "annotate", "freqdb",
+                   "simulate"},
 }
 STAGES = set(ALLOWED) - {"base"}
 

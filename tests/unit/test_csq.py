@@ -18,7 +18,8 @@ from helpers import need_tools, read_candidates, write_ped
 
 SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
 FORMAT = ("Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|"
-          "HGVSp|STRAND|CANONICAL|HGNC_ID")
+          "HGVSp|STRAND|CANONICAL|HGNC_ID|CLINVAR_CLNSIG|CLINVAR_CLNREVSTAT|REVEL_score|"
+          "SpliceAI_pred_DS_AG|SpliceAI_pred_DS_AL|SpliceAI_pred_DS_DG|SpliceAI_pred_DS_DL")
 # The consequence terms Scout knows (scout/constants/so_terms.py, SO_TERMS): any other term in
 # a CSQ makes Scout's loader fail on the variant.
 SCOUT_SO_TERMS = {

@@ -301,8 +301,12 @@ def test_score_needs_columns_and_csq_format(tmp_path: Path) -> None:
                             "CLNSIG": [None] * 2, "CSQ": ["T|0.5|x,T|0.001", "T|0|x"]})
     with pytest.raises(ValueError, match="pass csq_format"):
         model.score(records, "F1")
-    with pytest.raises(ValueError, match="'AF', which is not in the CSQ format"):
-        model.score(records, "F1", csq_format=["Allele", "REVEL"])
+    # A column the CSQ lacks is not reported (genmod score --skip_plugin_check).
+    not_reported = model.score(records.assign(CSQ=[None, None]), "F1",
+                               csq_format=["Allele", "AF"])["frequency"].tolist()
+    assert model.score(records, "F1", csq_format=["Allele", "REVEL"])["frequency"].tolist() == (
+        not_reported)
+    assert not_reported == [3, 3]
     assert model.score(records, "F1", csq_format=["Allele", "AF", "X"])["frequency"].tolist() == [
         -12, 3]
 

@@ -109,7 +109,7 @@ def test_the_config_is_a_valid_scout_case(written: tuple[dict[str, Path], Path])
     case = scout_case.parse_case_data(config=config)
     assert (case["case_id"], case["display_name"], case["owner"]) == ("FAM", "FAM", "cust000")
     assert case["genome_build"] == "38" and case["track"] == "rare"
-    assert case["rank_model_version"] == case["sv_rank_model_version"] == "1.0"  # helgenom's
+    assert (case["rank_model_version"], case["sv_rank_model_version"]) == ("2.0", "1.0")
     assert case["rank_score_threshold"] == -10
     assert case["phenotype_terms"] == ["HP:0001250", "HP:0001263"]  # this family's only
     assert case["gene_panels"] == case["default_panels"] == ["OMIM-AUTO"]

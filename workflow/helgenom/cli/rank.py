@@ -76,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--qc", action="append", default=[], metavar="QC.json",
                         help="helgenom qc result(s): the verdict heads the candidate list")
     parser.add_argument("--rank-model", help="GENMOD rank model (.ini) for small variants "
-                        "(default: resources/rank_model/helgenom_snv_v1.ini)")
+                        "(default: resources/rank_model/helgenom_snv_v2.ini)")
     parser.add_argument("--sv-rank-model", help="GENMOD rank model (.ini) for SVs "
                         "(default: resources/rank_model/helgenom_sv_v1.ini)")
     parser.add_argument("--panel-mode", choices=("boost", "restrict"), default="boost",

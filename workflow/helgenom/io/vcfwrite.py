@@ -34,7 +34,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +179,8 @@ class Annotation:
     fields: dict[str, list[str]]
     compounds: np.ndarray
     csq: pa.Array | None = None
+    # Further per-row keys (`row_info`): (key, 'KEY=value' or null per row).
+    extra: list[tuple[str, pa.Array]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         keys = list(INFO_FIELDS)
@@ -200,29 +202,33 @@ class Annotation:
         parts = [self._before.take(combo), compounds, self._after.take(combo)]
         if self.csq is not None:
             parts.append(self.csq.slice(start, stop - start))
+        parts += [values.slice(start, stop - start) for _, values in self.extra]
         text = pc.binary_join_element_wise(*parts, pa.scalar(b";", pa.large_binary()),
                                            null_handling="skip")
         return pc.fill_null(text, b"")
 
 
-def _csq_values(column: pd.Series) -> pa.Array:
-    """'CSQ=value' per row of the table's `csq` column (null where it is '' or NA)."""
+def _csq_values(column: pd.Series, key: str = CSQ_KEY) -> pa.Array:
+    """'CSQ=value' (`key`=value) per row of the table's `csq` column (another column: its
+    values; null where it is '' or NA)."""
     values = arrow_strings(column)
     if values is None:
         values = pa.chunked_array([pa.array(column.astype(object).where(column.notna(), None)
                                             .tolist(), pa.large_string())])
     values = values.combine_chunks().cast(pa.large_binary())
     present = pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
-    text = pc.binary_join_element_wise(pa.scalar(f"{CSQ_KEY}=".encode(), pa.large_binary()),
+    text = pc.binary_join_element_wise(pa.scalar(f"{key}=".encode(), pa.large_binary()),
                                        values, pa.scalar(b"", pa.large_binary()))
     return pc.if_else(present, text, pa.scalar(None, pa.large_binary()))
 
 
 def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories: list[str],
-               csq: bool = False) -> Annotation:
+               csq: bool = False, row_info: tuple[str, ...] = ()) -> Annotation:
     """The INFO values of every row, each distinct combination formatted once; with `csq`,
-    the table's `csq` column as INFO/CSQ."""
+    the table's `csq` column as INFO/CSQ; each of `row_info`, a column of the table, as the
+    INFO key of its name (rows without a value: not set)."""
     csq_values = _csq_values(table["csq"]) if csq else None
+    extra = [(key, _csq_values(table[key], key)) for key in row_info if key in table]
     combined = [table["impact"]]
     for res in results.values():
         combined += [res["models"], res["score"], res["score_normalized"], res["quality"],
@@ -247,7 +253,7 @@ def annotation(table: pd.DataFrame, results: dict[str, pd.DataFrame], categories
                             categories, ["Compounds"])["Compounds"]
         compounds[rows] = [None if pd.isna(v) or v == "." else f"Compounds={v}".encode()
                            for v in text.tolist()]
-    return Annotation(combo, fields, compounds, csq_values)
+    return Annotation(combo, fields, compounds, csq_values, extra)
 
 
 # ----------------------------------------------------------------------- record text merge
@@ -656,6 +662,10 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
         keys.append(CSQ_KEY)
         values[CSQ_KEY] = pc.fill_null(pc.utf8_slice_codeunits(
             ann.csq.cast(pa.large_string()), len(CSQ_KEY) + 1), ".")
+    for key, texts in ann.extra:
+        keys.append(key)
+        values[key] = pc.fill_null(pc.utf8_slice_codeunits(texts.cast(pa.large_string()),
+                                                           len(key) + 1), ".")
     pos = pc.cast(pa.array(rows.pos), pa.large_string())
     parts = [rows.chrom.combine_chunks(), pos, rows.ref.combine_chunks(),
              rows.alt.combine_chunks(), *(values[k] for k in keys)]
@@ -694,19 +704,22 @@ def _write_annotated(vcf: Path | str, table: pd.DataFrame, ann: Annotation, out:
 
 def write_vcf(vcf: Path | str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
               out: Path, header: VcfHeader, categories: list[str],
-              csq_header: str | None = None) -> Path:
+              csq_header: str | None = None, row_info: dict[str, str] | None = None) -> Path:
     """Annotate the (allele-split) input with the per-family fields; the index written next
     to `out` (`out`.tbi, or `out`.csi for positions beyond the .tbi range).
 
     `table` holds the rows as `read_variants` gave them (CHROM, POS, REF, ALT and `impact`);
     `results` per family the columns models, compounds_info, score, score_normalized,
     quality and the rank model's categories, aligned with `table`. With `csq_header` (its
-    ##INFO line), the table's `csq` column is written as INFO/CSQ (replacing an input's).
+    ##INFO line), the table's `csq` column is written as INFO/CSQ (replacing an input's);
+    `row_info` (INFO key -> its ##INFO line): those columns of the table, per row.
     """
     out = Path(out)
-    ann = annotation(table, results, categories, csq=csq_header is not None)
-    info_lines = info_header(categories) + (csq_header or "")
-    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set())
+    row_info = row_info or {}
+    ann = annotation(table, results, categories, csq=csq_header is not None,
+                     row_info=tuple(row_info))
+    info_lines = info_header(categories) + (csq_header or "") + "".join(row_info.values())
+    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set()) | set(row_info)
     declared = {line[len("##INFO=<ID="):].split(",", 1)[0]
                 for line in [*header.lines, *header.fixes] if line.startswith("##INFO=<ID=")}
     tmp_out = out.with_name(out.name + ".tmp.vcf.gz")
@@ -772,15 +785,16 @@ class _ChunkReader:
 def write_vcf_part(vcf: Path | str, contigs: list[str], table: pd.DataFrame,
                    results: dict[str, pd.DataFrame], categories: list[str], out: Path,
                    text: Path | RecordText | None = None, end_declared: bool = True,
-                   csq: bool = False) -> VcfPart:
+                   csq: bool = False, row_info: tuple[str, ...] = ()) -> VcfPart:
     """The records of `contigs` of bgzipped, indexed VCF text `vcf` (`tabix`; or `text`:
     what `tabix -h` printed of them, or their `RecordText`), annotated as `write_vcf`
     annotates them (`table`/`results` are those contigs' rows), as a part.
     `end_declared=False`: the header declares no INFO/END, and the records were read by
     bcftools without a word about undeclared keys, so none holds an END (its text is not
     searched for one; the .tbi takes each record's end from POS and REF). `csq`: the
-    table's `csq` column as INFO/CSQ (the header, `vcf_header_text`, declares it)."""
-    ann = annotation(table, results, categories, csq=csq)
+    table's `csq` column as INFO/CSQ (the header, `vcf_header_text`, declares it); and
+    `row_info` per row (`write_vcf`)."""
+    ann = annotation(table, results, categories, csq=csq, row_info=row_info)
     rows = _Rows.of(table)
     try:
         if isinstance(text, RecordText):

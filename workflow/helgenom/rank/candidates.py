@@ -36,6 +36,9 @@ from helgenom.io.vcf import (
     read_variants,
 )
 from helgenom.io.vcfwrite import write_vcf
+from helgenom.rank.clinical import COLUMNS as CLINICAL_COLUMNS
+from helgenom.rank.clinical import clinical_columns, derived_header
+from helgenom.rank.clinical import info_keys as clinical_keys
 from helgenom.rank.consequence import (
     annotation_fields,
     annotation_source,
@@ -45,7 +48,14 @@ from helgenom.rank.consequence import (
     str_array,
     text_column,
 )
-from helgenom.rank.csq import CSQ_HEADER, HGVS_COLUMNS, Annotator, empty_columns, is_own_csq
+from helgenom.rank.csq import (
+    CSQ_FORMAT,
+    HGVS_COLUMNS,
+    Annotator,
+    csq_header,
+    empty_columns,
+    is_own_csq,
+)
 from helgenom.rank.genes import gene_models, sv_gene_effects
 from helgenom.rank.gff3 import gene_set
 from helgenom.rank.hemizygous import hemizygous_over_deletions
@@ -63,6 +73,7 @@ from helgenom.rank.inheritance import (
 )
 from helgenom.rank.inputs import count_problems, order_problems, ped_lines, vcf_problems
 from helgenom.rank.model import RankModel, load_rank_model
+from helgenom.rank.model import csq_format as csq_columns
 from helgenom.rank.outputs import Staging, staged_outputs
 from helgenom.rank.phenotype import combined_score, gene_phenotype_scores, validate_terms
 from helgenom.rank.sequence import fasta_problem, header_reference
@@ -83,10 +94,12 @@ class RankOptions:
     reduced_penetrance: frozenset[str] = frozenset()  # genes where AD allows healthy carriers
     panel: frozenset[str] = frozenset()
     panel_mode: str = "boost"  # or "restrict"
-    rank_model: str = str(data_path("rank_model", "helgenom_snv_v1.ini"))
+    rank_model: str = str(data_path("rank_model", "helgenom_snv_v2.ini"))
     sv_rank_model: str = str(data_path("rank_model", "helgenom_sv_v1.ini"))
     hpo: dict[str, list[str]] = field(default_factory=dict)  # family -> HPO terms
     qc: list[str] = field(default_factory=list)  # helgenom qc results (.qc.json/.qc.tsv)
+    csq_format: list[str] | None = None  # the input's own CSQ Format (set from its header)
+    csq_padding: tuple[str, ...] = ()  # helgenom's CSQ's empty columns (Annotator.padding)
 
 
 def match_contig(name: str, contigs: list[str]) -> str:
@@ -185,10 +198,13 @@ def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
 
 
 def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
-               scorers: dict[str, RankModel]) -> pd.DataFrame:
+               scorers: dict[str, RankModel], csq_format: list[str] | None = None,
+               padding: tuple[str, ...] = ()) -> pd.DataFrame:
     """Category scores, `score` (RankScore) and `score_normalized` per row: small variants
     with the SNV rank model, SVs with the SV model. helgenom's own per-family values are the
-    INFO keys HGImpact, GeneticModels and HGQuality (written to the ranked VCF too)."""
+    INFO keys HGImpact, GeneticModels and HGQuality (written to the ranked VCF too). A model
+    reading CSQ reads the input's own, whose Format is `csq_format`, else helgenom's (the
+    `csq` column, as written to the ranked VCF, its Format CSQ_FORMAT + `padding`)."""
     parts = []
     for kind, model in scorers.items():
         rows = (table["kind"] == "SV") if kind == "SV" else (table["kind"] != "SV")
@@ -197,17 +213,29 @@ def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
         records = table.loc[rows, ["CHROM", "POS", "REF", "ALT", "FILTER"]].copy()
         for key in model.info_keys():
             records[key] = table.loc[rows, key] if key in table else pd.NA
+        fmt = None
+        if "CSQ" in records and csq_format is None and "csq" in table:
+            # helgenom's CSQ, as the ranked VCF has it
+            records["CSQ"] = table.loc[rows, "csq"].replace("", pd.NA)
+            fmt = [*CSQ_FORMAT, *padding]
+        elif "CSQ" in records:  # the input's own (VEP's)
+            fmt = csq_format
         records["HGImpact"] = table.loc[rows, "impact"]
         records["GeneticModels"] = family_result.loc[rows, "models"].replace("", pd.NA)
         records["HGQuality"] = family_result.loc[rows, "quality"]
-        scored = model.score(records, None)
+        scored = model.score(records, None, fmt)
         parts.append(scored.rename(columns={"RankScore": "score",
                                             "RankScoreNormalized": "score_normalized"}))
     if not parts:  # no records: the columns, typed
         columns = [*dict.fromkeys(c for m in scorers.values() for c in m.categories),
                    "score", "score_normalized"]
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}, index=table.index)
-    return pd.concat(parts).reindex(table.index)
+    out = pd.concat(parts).reindex(table.index)
+    # A category one model has and the other lacks: integers, NA for the other's rows.
+    for name in dict.fromkeys(c for m in scorers.values() for c in m.categories):
+        if out[name].dtype.kind == "f":
+            out[name] = out[name].astype("Int64")
+    return out
 
 
 def rank_family(family: Family, table: pd.DataFrame, gts: Genotypes, classes: np.ndarray,
@@ -243,7 +271,7 @@ def rank_family_pairing(family: Family, table: pd.DataFrame, gts: Genotypes,
     filtered = ~table["FILTER"].isin(["PASS", "."]).to_numpy()
     out["quality"] = text_column(["GATE_FAIL", "FILTERED", "PASS"],
                                  np.where(~passing, 0, np.where(filtered, 1, 2)))
-    out = out.join(score_rows(table, out, scorers))
+    out = out.join(score_rows(table, out, scorers, opts.csq_format, opts.csq_padding))
     out["partners"], out["compounds_info"] = partner_texts(
         pairs, table, out["score"].to_numpy(dtype=np.float64))
     candidate = matrix.any(axis=1) & rare
@@ -293,6 +321,11 @@ class CandidateList:
     def __len__(self) -> int:
         return len(self.order)
 
+    def clinical(self, rows: np.ndarray) -> dict[str, object]:
+        """The clinical annotation columns of `rows` (NA where not annotated)."""
+        return {c: (self.table[c].iloc[rows].to_numpy() if c in self.table
+                    else np.full(len(rows), pd.NA, dtype=object)) for c in CLINICAL_COLUMNS}
+
     def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """Rows start..stop-1 of the candidate list (with their `rank`)."""
         rows = self.order[start:stop]
@@ -305,6 +338,7 @@ class CandidateList:
             "end": sub["END"], "ref": sub["REF"], "alt": sub["ALT"], "type": sub["kind"],
             "gene": sub["gene"], "consequence": sub["consequence"], "impact": sub["impact"],
             **{c: sub[c] for c in HGVS_COLUMNS}, "population_af": sub["af"],
+            **self.clinical(rows),
             "models": res["models"], "compound_partners": res["partners"],
             "score": res["score"], **{f"score_{c}": res[c] for c in self.categories},
             "score_normalized": res["score_normalized"].round(4), "gates": res["gates"],
@@ -416,9 +450,24 @@ def input_notes(vcf: Path | str, ped: Path | str, families: dict[str, Family],
         notes.append(f"{vcf} has no gene annotation (BCSQ, CSQ, ANN or Annotation): "
                      "consequences are unknown and no compound heterozygotes can be formed")
     own = {"HGImpact", "GeneticModels", "HGQuality"}
-    notes += [f"{vcf} has no INFO/{key} that the rank model {Path(scorers['SNV'].path).name} "
-              "scores: every variant gets its not_reported score"
-              for key in scorers["SNV"].info_keys() if key not in own | set(header.info)]
+    own |= {key for key, source in DERIVED_FROM.items() if source in header.info}
+    own.add("most_severe_consequence")  # with gene models and the FASTA, helgenom's
+    model = scorers["SNV"]
+    if Path(model.path).resolve() == data_path("rank_model", "helgenom_snv_v2.ini").resolve():
+        own |= OPTIONAL_IN_DEFAULT  # sources a site may not have configured: no warning
+    absent = [key for key in model.info_keys() if key not in own | set(header.info) | {"CSQ"}]
+    if "CSQ" in model.info_keys():
+        fmt = input_csq_format(header) or list(CSQ_FORMAT)
+        missing = list(dict.fromkeys(p.csq_key for p in model.plugins.values()
+                                     if p.csq_key and p.csq_key not in fmt))
+        if missing:
+            notes.append(f"no CSQ column {', '.join(missing)} that the rank model "
+                         f"{Path(model.path).name} scores (a VEP plugin's; declared empty in "
+                         "helgenom's CSQ): every variant gets the not_reported score of each")
+    if absent:
+        notes.append(f"{vcf} has no INFO/{', INFO/'.join(absent)} that the rank model "
+                     f"{Path(scorers['SNV'].path).name} scores: every variant gets the "
+                     "not_reported score of each")
     return notes
 
 
@@ -505,7 +554,23 @@ def annotator(vcf: Path | str, header: VcfHeader, opts: RankOptions
     if foreign and fasta:
         notes.append(f"{vcf} has its own INFO/CSQ: kept, helgenom's is not added")
     return Annotator(Transcripts.chosen(gene_set(opts.gff3)), fasta,
-                     csq=bool(fasta) and not foreign), notes
+                     csq=bool(fasta) and not foreign, padding=csq_padding(opts)), notes
+
+
+def csq_padding(opts: RankOptions) -> tuple[str, ...]:
+    """The CSQ columns the rank models read that helgenom's CSQ does not fill."""
+    paths = [opts.rank_model, *([opts.sv_rank_model] if opts.sv else [])]
+    keys = [p.csq_key for path in paths for p in load_rank_model(path).plugins.values()
+            if p.csq_key]
+    return tuple(dict.fromkeys(k for k in keys if k not in CSQ_FORMAT))
+
+
+def input_csq_format(header: VcfHeader) -> list[str] | None:
+    """The Format columns of the input's own CSQ (VEP's), None if it has none or helgenom's."""
+    for line in header.lines:
+        if line.startswith("##INFO=<ID=CSQ,") and not is_own_csq(line):
+            return csq_columns(line)
+    return None
 
 
 def foreign_csq(header: VcfHeader) -> bool:
@@ -514,9 +579,31 @@ def foreign_csq(header: VcfHeader) -> bool:
                for line in header.lines)
 
 
+# The default model's keys from optional annotation sources (absent: not reported, quietly).
+OPTIONAL_IN_DEFAULT = {"GNOMADAF_grpmax", "SWEGENAF", "Frq", "HGClinVar", "CADD", "REVEL_score",
+                       "HGSpliceAI"}
+# helgenom rank's per-record INFO keys -> the input INFO key they are derived from.
+DERIVED_FROM = {"HGClinVar": "CLNSIG", "HGSpliceAI": "SpliceAI"}
+MOST_SEVERE_HEADER = ('##INFO=<ID=most_severe_consequence,Number=1,Type=String,Description='
+                      '"Most severe consequence (SO term) on the listed gene (helgenom rank)">\n')
+
+
+def row_info_of(header: VcfHeader, genes: Annotator | None) -> dict[str, str]:
+    """The per-record INFO keys the small variants' ranked VCF gets, with their ##INFO lines:
+    most_severe_consequence with helgenom's CSQ, HGClinVar and HGSpliceAI with ClinVar and
+    SpliceAI annotation in the input."""
+    out = {"most_severe_consequence": MOST_SEVERE_HEADER} if csq_header_of(genes) else {}
+    lines = {line.split("ID=", 1)[1].split(",", 1)[0]: f"{line}\n"
+             for line in derived_header().splitlines()}
+    for key, source in DERIVED_FROM.items():
+        if source in header.info:
+            out[key] = lines[key]
+    return out
+
+
 def csq_header_of(annotator: Annotator | None) -> str | None:
     """The small variants' CSQ header line, if they get a CSQ."""
-    return CSQ_HEADER if annotator is not None and annotator.csq else None
+    return csq_header(annotator.padding) if annotator is not None and annotator.csq else None
 
 
 def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
@@ -529,16 +616,25 @@ def load_small_variants(vcf: Path | str, header: VcfHeader, samples: list[str],
     see `read_variants`) with their gene annotation, and with `genes` (and its FASTA) their
     HGVS and CSQ."""
     source = annotation_source(header)
-    fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys]))
+    clinical = clinical_keys(header)
+    fields = list(dict.fromkeys([*annotation_fields(source), opts.af_tag, *model_keys,
+                                 *clinical]))
     table, gts = read_variants(vcf, samples, fields, header, regions=regions, text=text)
     annotation = gene_annotation(table, source, header)
-    # The raw annotation (the largest column) and QUAL are not read again unless the rank
-    # model scores them.
-    unused = [c for c in (source, "QUAL") if c and c in table and c not in model_keys]
+    if clinical:
+        annotation = annotation.join(clinical_columns(table))
+        # Derived here, not read (an input ranked before may have them).
+        table = table.drop(columns=[c for c in annotation.columns if c in table])
+    # The raw annotation (the largest column), QUAL and the clinical INFO are not read again
+    # unless the rank model scores them.
+    unused = [c for c in (source, "QUAL", *clinical)
+              if c and c in table and c not in model_keys and c != opts.af_tag]
     table = table.drop(columns=unused).join(annotation)
     del annotation
     if genes is not None and genes.fasta:
-        table = table.join(genes.small_variants(table))
+        computed = genes.small_variants(table)
+        # Computed here, not read (an input ranked before may have them).
+        table = table.drop(columns=[c for c in computed.columns if c in table]).join(computed)
     else:
         table = table.join(empty_columns(table, source in ("CSQ", "ANN")))
     table["END"] = table["POS"] + table["REF"].str.len() - 1
@@ -591,6 +687,8 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
     notes = input_notes(vcf, ped, families, header, scorers)
     genes, gene_notes = annotator(vcf, header, opts)
     notes += gene_notes
+    opts.csq_format = input_csq_format(header)
+    opts.csq_padding = genes.padding if genes is not None else ()
     samples = [m.sample for fam in families.values() for m in fam.members]
     parts = [load_small_variants(vcf, header, samples, opts, scorers["SNV"].info_keys(),
                                  genes=genes)]
@@ -640,11 +738,13 @@ def _write_outputs(stage: Staging, vcf: Path | str, header: VcfHeader, opts: Ran
     table, or one family's list, written a slice at a time)."""
     is_sv = (table["kind"] == "SV").to_numpy()
     csq = csq_header_of(genes)
+    row_info = row_info_of(header, genes)
     if is_sv.any():
         write_vcf(vcf, table[~is_sv], {f: r[~is_sv] for f, r in results.items()},
-                  stage.path(".vcf.gz"), header, categories, csq)
+                  stage.path(".vcf.gz"), header, categories, csq, row_info)
     else:
-        write_vcf(vcf, table, results, stage.path(".vcf.gz"), header, categories, csq)
+        write_vcf(vcf, table, results, stage.path(".vcf.gz"), header, categories, csq,
+                  row_info)
     if opts.sv:
         write_sv_vcf(opts.sv, table[is_sv], {f: r[is_sv] for f, r in results.items()},
                      stage.path(".sv.vcf.gz"), categories, genes)
@@ -665,7 +765,8 @@ def write_sv_vcf(sv: str, table: pd.DataFrame, results: dict[str, pd.DataFrame],
     """The ranked SV VCF, with a CSQ unless the SV VCF has one of its own."""
     header = read_header(sv)
     write_vcf(sv, table, results, out, header, categories,
-              CSQ_HEADER if genes is not None and not foreign_csq(header) else None)
+              csq_header(genes.padding) if genes is not None and not foreign_csq(header)
+              else None)
 
 
 def parse_hpo(values: list[str]) -> dict[str, list[str]]:

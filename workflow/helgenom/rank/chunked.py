@@ -83,12 +83,14 @@ from helgenom.rank.candidates import (
     categories_of,
     check_inputs,
     csq_header_of,
+    input_csq_format,
     input_notes,
     load_small_variants,
     load_structural_variants,
     match_contig,
     qc_lines,
     rank_family_pairing,
+    row_info_of,
     sort_codes,
     write_sv_vcf,
 )
@@ -305,7 +307,8 @@ def _rank_group_here(task: _Task) -> _Group:
                               categories, Path(task.workdir) / f"group-{task.index}.vcf.gz",
                               text if isinstance(text, RecordText) or text.exists() else None,
                               end_declared="END" in task.header.info,
-                              csq=csq_header_of(task.genes) is not None)
+                              csq=csq_header_of(task.genes) is not None,
+                              row_info=tuple(row_info_of(task.header, task.genes)))
     except NotStreamable as error:
         raise _Fallback(str(error)) from error
     finally:
@@ -539,13 +542,15 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
     header = read_header(vcf)
     genes, gene_notes = annotator(vcf, header, opts)
     csq_header = csq_header_of(genes)
-    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set())
+    row_info = row_info_of(header, genes)
+    ours = set(INFO_FIELDS) | ({CSQ_KEY} if csq_header else set()) | set(row_info)
     if header.fixes or {line[len("##INFO=<ID="):].split(",", 1)[0] for line in header.lines
                         if line.startswith("##INFO=<ID=")} & ours:
         return None
     try:
         head = vcf_header_text(vcf, categories_of(_scorers(
-            opts.rank_model, opts.sv_rank_model if opts.sv else None)), csq_header)
+            opts.rank_model, opts.sv_rank_model if opts.sv else None)),
+            (csq_header or "") + "".join(row_info.values()))
     except NotStreamable:
         return None
     with staged_outputs(prefix) as stage:
@@ -581,6 +586,8 @@ def _rank_in_chunks(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str,
     present = [*header.contigs, *names, *(sv[0]["CHROM"].unique() if sv else [])]
     opts = replace(opts)
     opts.chrx, opts.chry = match_contig(opts.chrx, present), match_contig(opts.chry, present)
+    opts.csq_format = input_csq_format(header)
+    opts.csq_padding = genes.padding if genes is not None else ()
     par = [Region.parse(p) for p in opts.par]
     par_regions = [(match_contig(r.chrom, present), r.start, r.end) for r in par]
     terms = opts.hpo.get(family.id, [])

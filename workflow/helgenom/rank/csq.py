@@ -7,8 +7,13 @@ therefore always CANONICAL=YES. The fields, in the header's `Format:` order, are
 reads (`scout/parse/variant/transcript.py`, keys upper-cased): Feature (the transcript ID
 without version), SYMBOL, HGNC_ID ('HGNC:1234'), Consequence (SO terms joined by '&'), EXON
 and INTRON ('3/8'), HGVSc ('ENST...:c.116T>A', the reference versioned when the GFF3 gives
-a version), HGVSp ('ENSP...:p.Leu39His'), STRAND (1 / -1), CANONICAL (YES), BIOTYPE. Values
+a version), HGVSp ('ENSP...:p.Leu39His'), STRAND (1 / -1), CANONICAL (YES), BIOTYPE; then the
+record's clinical annotation (`helgenom.rank.clinical.CSQ_EXTRA`: CLINVAR_CLNSIG,
+CLINVAR_CLNREVSTAT, REVEL_score, SpliceAI_pred_DS_AG/AL/DG/DL, as VEP's ClinVar, REVEL and
+SpliceAI plugins name them; the same in each gene's entry, empty where not annotated). Values
 are percent-encoded where VCF INFO needs it ('p.Leu39=' is written 'p.Leu39%3D', as VEP does).
+Small variants also get `most_severe_consequence` (the first SO term of the listed gene's
+entry), the INFO key the Clinical Genomics rank models score.
 
 SVs get one entry per gene they overlap: transcript_ablation (the whole transcript deleted),
 feature_truncation (exons deleted, or any other SV type over exons), transcript_amplification,
@@ -21,6 +26,7 @@ Per variant the work is vectorised (numpy, Arrow); see `helgenom.rank.hgvs`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
@@ -30,15 +36,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helgenom.io.vcf import arrow_strings
+from helgenom.rank.clinical import CSQ_EXTRA, CSQ_PREFIX
 from helgenom.rank.consequence import impact, severity, str_array, text_column
 from helgenom.rank.genes import SV_EFFECTS, overlaps, same_contig, svtype_group
 from helgenom.rank.hgvs import EMPTY, Describer, Transcripts, choose, join, term_text
 from helgenom.rank.sequence import open_fasta
 
 CSQ_FORMAT = ("Allele", "Consequence", "IMPACT", "SYMBOL", "Gene", "Feature_type", "Feature",
-              "BIOTYPE", "EXON", "INTRON", "HGVSc", "HGVSp", "STRAND", "CANONICAL", "HGNC_ID")
+              "BIOTYPE", "EXON", "INTRON", "HGVSc", "HGVSp", "STRAND", "CANONICAL", "HGNC_ID",
+              *CSQ_EXTRA)
 CSQ_DESCRIPTION = "Consequence annotations from helgenom. Format: " + "|".join(CSQ_FORMAT)
 CSQ_HEADER = f'##INFO=<ID=CSQ,Number=.,Type=String,Description="{CSQ_DESCRIPTION}">\n'
+
+
+def csq_header(padding: Sequence[str] = ()) -> str:
+    """The ##INFO line of helgenom's CSQ, with the (always empty) `padding` columns after
+    CSQ_FORMAT: those a rank model reads that helgenom does not fill (VEP plugins' MaxEntScan,
+    PolyPhen, ...), so that `genmod score` can score the VCF with that model (GENMOD fails on
+    a CSQ column the header does not declare)."""
+    if not padding:
+        return CSQ_HEADER
+    return CSQ_HEADER.replace('">', "|" + "|".join(padding) + '">')
 # The candidate list's columns from here.
 HGVS_COLUMNS = ("transcript", "hgvs_c", "hgvs_p")
 # Rows annotated at a time (bounds the memory of the per-pair arrays).
@@ -68,6 +86,12 @@ class Annotator:
     transcripts: Transcripts
     fasta: str | None
     csq: bool
+    padding: tuple[str, ...] = ()  # empty CSQ columns after CSQ_FORMAT (see `csq_header`)
+
+    @property
+    def csq_format(self) -> list[str]:
+        """The Format columns of the CSQ written."""
+        return [*CSQ_FORMAT, *self.padding]
 
     def for_contigs(self, contigs: list[str]) -> Annotator:
         """The transcripts on `contigs` only (VCF names; the GFF3 may say 1 for chr1)."""
@@ -97,7 +121,8 @@ class Annotator:
         parts = [self._small_part(table.iloc[start:start + ROWS_PER_PART], describer, texts)
                  for start in range(0, len(table), ROWS_PER_PART)]
         if not parts:
-            return pd.DataFrame({c: pd.Series(dtype="str") for c in (*HGVS_COLUMNS, "csq")},
+            return pd.DataFrame({c: pd.Series(dtype="str") for c in (
+                *HGVS_COLUMNS, "csq", "most_severe_consequence")},
                                 index=table.index)
         return pd.concat(parts)
 
@@ -129,7 +154,8 @@ class Annotator:
         entries = join(_allele(ref, alt).take(pa.array(row)), "|", consequence, "|",
                        impacts, "|", texts["middle"].take(index), "|", described.exon, "|",
                        described.intron, "|", hgvs_c, "|", hgvs_p, "|",
-                       texts["tail"].take(index))
+                       texts["tail"].take(index), "|", _take(_extras(table), row),
+                       "|" * len(self.padding))
         out = pd.DataFrame(index=table.index)
         genes = table["gene"].astype(str).to_numpy(dtype=object)[row] if len(row) else []
         listed = np.asarray(tr.symbol[t] == genes, dtype=bool)
@@ -141,6 +167,8 @@ class Annotator:
         out["hgvs_c"] = _str_column(hgvs_c, chosen)
         out["hgvs_p"] = _str_column(described.hgvs_p, chosen)
         out["csq"] = _per_row(entries, row, n)
+        first_term = pc.replace_substring_regex(consequence, "&.*$", "")
+        out["most_severe_consequence"] = _str_column(first_term, chosen)
         return out
 
     def structural_variants(self, table: pd.DataFrame) -> pd.Series:
@@ -174,7 +202,8 @@ class Annotator:
         entries = join(pa.array(allele.tolist(), pa.large_string()), "|",
                        choose(texts, codes), "|", choose([impact(x) for x in texts], codes),
                        "|", transcript["middle"].take(index), "|||||",
-                       transcript["tail"].take(index))
+                       transcript["tail"].take(index),
+                       "|" * (len(CSQ_EXTRA) + len(self.padding)))
         return pd.Series(_per_row(entries, row, len(table)), index=table.index)
 
     def _texts(self) -> dict[str, pa.Array]:
@@ -190,6 +219,30 @@ class Annotator:
         return {name: pa.array(list(values), pa.large_string()) for name, values in (
             ("reference", tr.reference.tolist()), ("protein", tr.protein.tolist()),
             ("middle", middle), ("tail", tail))}
+
+
+def _extras(table: pd.DataFrame) -> pa.Array | str:
+    """Per row the CSQ_EXTRA fields joined by '|' (empty where the table has no such column
+    or no value), percent-encoded, a ',' as '&'; one text for every row when the table has
+    none of them."""
+    columns = [CSQ_PREFIX + key for key in CSQ_EXTRA]
+    if not any(column in table for column in columns):
+        return "|" * (len(CSQ_EXTRA) - 1)
+    parts: list[pa.Array | str] = []
+    for column in columns:
+        if column in table:
+            codes, distinct = pd.factorize(table[column], use_na_sentinel=True)
+            # A list's ',' (CLNREVSTAT's) is '&' in CSQ, whose entries ',' separates (VEP).
+            choices = ["&".join(map(_encode, str(v).split(","))) for v in distinct.tolist()]
+            choices.append("")
+            parts.append(choose(choices, np.where(codes < 0, len(choices) - 1, codes)))
+        else:
+            parts.append("")
+    return join(*[x for part in parts for x in ("|", part)][1:])
+
+
+def _take(values: pa.Array | str, rows: np.ndarray) -> pa.Array | str:
+    return values if isinstance(values, str) else values.take(pa.array(rows))
 
 
 def _strings(column: pd.Series) -> pa.Array:

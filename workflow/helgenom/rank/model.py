@@ -383,10 +383,13 @@ def _numbers(plugins: list[Plugin], uniques: list[str | None],
     if csq_format is None:
         raise ValueError(f"plugin [{plugins[0].name}] reads CSQ column {plugins[0].csq_key!r}: "
                          "pass csq_format (the CSQ Format: columns from the VCF header)")
-    for plugin in plugins:
-        if plugin.csq_key not in csq_format:
-            raise ValueError(f"plugin [{plugin.name}] reads CSQ column {plugin.csq_key!r}, "
-                             "which is not in the CSQ format")
+    # A column the CSQ lacks is not reported, as `genmod score --skip_plugin_check` scores it
+    # (without that flag GENMOD refuses to score; `helgenom rank` warns, see input_notes).
+    known = [p for p in plugins if p.csq_key in csq_format]
+    if len(known) < len(plugins):
+        read_known = iter(_numbers(known, uniques, csq_format) if known else [])
+        return [next(read_known) if p.csq_key in csq_format else [None] * len(uniques)
+                for p in plugins]
     # Each CSQ value is transposed once into columns (a short transcript pads with ''); a
     # column's cells repeat across variants, so each plugin memoises its reads by cells.
     columns = [list(csq_format).index(p.csq_key) for p in plugins]
