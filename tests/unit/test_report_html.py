@@ -4,7 +4,9 @@ inputs (one line naming the file, exit 2, nothing written).
 
 The inputs are small files written here, shaped like what the workflow delivers for a trio:
 a candidate list with QC line, SNVs and SVs, a compound pair, phenotype columns and each
-member's GT/DP/AB/GQ; the QC JSON; the PED; the UPD and ROH tables; depth-CNV and SV VCFs.
+member's GT/DP/AB/GQ (and, in lists of this version, the clinical annotation: ClinVar,
+gnomAD, SweGen, the local frequency database, CADD, REVEL, SpliceAI); the QC JSON; the PED;
+the UPD and ROH tables; depth-CNV and SV VCFs.
 """
 
 from __future__ import annotations
@@ -393,6 +395,240 @@ def test_empty_hgvs_columns_leave_the_protein_change(tmp_path: Path) -> None:
     assert helgenom(*report_args(paths, out)) == 0
     header = candidate_header(parse(out))
     assert "protein" in header and "HGVS" not in header
+
+
+# ------------------------------------------------------------------ clinical annotation
+CLINICAL = ["clinvar", "clinvar_stars", "clinvar_id", "gnomad_grpmax_af", "gnomad_hom",
+            "swegen_af", "local_obs", "local_hom", "local_frq", "cadd", "revel", "spliceai"]
+NEW_CATEGORIES = ("consequence", "clinical_significance", "deleteriousness",
+                  "protein_prediction", "splicing", "allele_frequency", "inheritance_models",
+                  "variant_quality")
+CV_PAYLOAD = '<img src=x onerror="alert(3)">Pathogenic'
+ANNOTATION = {  # rank -> the clinical columns of candidate_rows() (the others empty)
+    1: ("Pathogenic", "2", "12345", "1.234e-05", "0", "0.00021", "3", "1", repr(3 / 1234),
+        "28.349", "0.8123", "0.02"),
+    2: ("Likely_pathogenic", "1", "67890", "0.0123", "12", "0.011", "2", "", "", "23.1",
+        "0.5", "0.0"),
+    3: ("Conflicting_interpretations_of_pathogenicity", "1", "555", "", "", "", "1", "0",
+        "0.00125", "35", "", "0.91"),
+    5: ("Benign/Likely_benign", "2", "4242", "0.25", "1500", "0.3", "", "", "", "", "", ""),
+    6: (CV_PAYLOAD, "0", "1\"><b>x</b>", "", "", "", "", "", "", "", "", ""),
+}
+
+
+def clinical_list(tmp_path: Path, annotation: dict | None = None) -> Path:
+    """The report of candidate_rows() with the clinical columns (after population_af) and the
+    new default model's score categories."""
+    rows = candidate_rows()
+    for row in rows:
+        values = (ANNOTATION if annotation is None else annotation).get(int(row["rank"]), ())
+        row |= dict(zip(CLINICAL, values, strict=False))
+        row |= {f"score_{c}": str(i - 3) for i, c in enumerate(NEW_CATEGORIES)}
+    at = COLUMNS.index("population_af") + 1
+    columns = [*COLUMNS[:at], *CLINICAL, *COLUMNS[at:]]
+    columns = [c for c in columns if not c.startswith("score_") or c == "score_normalized"]
+    place = columns.index("score") + 1
+    columns[place:place] = [f"score_{c}" for c in NEW_CATEGORIES]
+    paths = write_inputs(tmp_path / "in", rows, columns)
+    out = tmp_path / "clinical.html"
+    assert helgenom(*report_args(paths, out)) == 0
+    return out
+
+
+def dl(node: Node) -> dict[str, Node]:
+    """label -> value of the `<dl class="fields">` of a node."""
+    (found,) = node.find("dl", cls="fields")
+    terms = [n for n in found.children if isinstance(n, Node)]
+    return {dt.text(): dd for dt, dd in zip(terms[::2], terms[1::2], strict=True)}
+
+
+def evidence_section(doc: Node, anchor: str, title: str) -> Node:
+    (found,) = [s for s in doc.one("tr", id=f"ev-{anchor}").find("section")
+                if s.find("h4") and s.find("h4")[0].text() == title]
+    return found
+
+
+def test_the_clinvar_column_abbreviates_and_flags(tmp_path: Path) -> None:
+    doc = parse(clinical_list(tmp_path))
+    header = candidate_header(doc)
+    assert header[header.index("protein") + 1] == "ClinVar"
+    assert header[header.index("ClinVar") + 1] == "models"
+    rows = main_rows(doc)
+    cells = [row.find("td")[header.index("ClinVar")] for row in rows]
+    assert [c.text() for c in cells] == [
+        "P\u2605\u2605\u2606\u2606", "LP\u2605\u2606\u2606\u2606",
+        "Conflicting\u2605\u2606\u2606\u2606", "", "B/LB\u2605\u2605\u2606\u2606",
+        CV_PAYLOAD.replace("_", " ").lower() + "\u2606\u2606\u2606\u2606", ""]
+    assert cells[0].attrs["title"] == ("ClinVar: Pathogenic; 2 of 4 review stars (criteria "
+                                       "provided, multiple submitters, no conflicts)")
+    assert cells[2].attrs["title"].startswith(
+        "ClinVar: Conflicting interpretations of pathogenicity; 1 of 4")
+    # sorted most severe, then best reviewed, first (the page puts cells without a key last)
+    assert [c.attrs.get("data-sort") for c in cells] == ["0602", "0501", "0351", None,
+                                                         "0152", "0050", None]
+    badges = {r.attrs["id"]: r.one("span", cls="cv").attrs["class"] for r in rows
+              if r.find("span", cls="cv")}
+    assert badges == {"c1": "cv cv-plp", "c2": "cv cv-plp", "c3": "cv cv-conflicting",
+                      "c5": "cv", "c6": "cv"}
+    flagged = [r.attrs["id"] for r in rows if "clinvar-plp" in r.attrs["class"].split()]
+    assert flagged == ["c1", "c2"]
+    assert all("cand" in r.attrs["class"].split() for r in rows)
+    assert "ClinVar Pathogenic" in rows[0].attrs["data-search"]
+
+
+def test_the_evidence_shows_the_clinical_annotation(tmp_path: Path) -> None:
+    doc = parse(clinical_list(tmp_path))
+    clinvar = dl(evidence_section(doc, "c1", "ClinVar"))
+    assert clinvar["significance"].text() == "P Pathogenic"
+    assert clinvar["significance"].one("span", cls="cv-plp").text() == "P"
+    assert clinvar["review status"].text() == (
+        "\u2605\u2605\u2606\u2606 2 of 4 review stars (criteria provided, multiple submitters, "
+        "no conflicts)")
+    link = clinvar["ClinVar record"].one("a")
+    assert link.attrs["href"] == "https://www.ncbi.nlm.nih.gov/clinvar/variation/12345/"
+    assert link.text() == "variation 12345"
+    assert link.attrs["rel"] == "noopener noreferrer" and link.attrs["target"] == "_blank"
+    frequency = {k: v.text() for k, v in dl(evidence_section(doc, "c1",
+                                                             "Population frequency")).items()}
+    assert frequency == {
+        "population AF": "absent (not in the source)",
+        "gnomAD grpmax AF": "1.23\u00d710\u207b\u2075", "gnomAD homozygotes": "0",
+        "SweGen AF": "2.1\u00d710\u207b\u2074",
+        "local observations": "seen in 3 of 1,234 earlier cases at this GMC (1 homozygous)"}
+    predictions = {k: v.text() for k, v in dl(evidence_section(
+        doc, "c1", "Pathogenicity predictions")).items()}
+    assert predictions == {"CADD": "28.3", "REVEL": "0.812", "SpliceAI": "0.02"}
+    # no frequency to count the cases by: N earlier cases, no homozygote count
+    local = dl(evidence_section(doc, "c2", "Population frequency"))
+    assert local["local observations"].text() == "seen in 2 earlier cases at this GMC"
+    assert local["gnomAD grpmax AF"].text() == "0.0123"
+    assert local["gnomAD homozygotes"].text() == "12"
+    assert dl(evidence_section(doc, "c5", "Population frequency"))[
+        "gnomAD homozygotes"].text() == "1,500"
+    three = dl(evidence_section(doc, "c3", "Population frequency"))
+    assert three["local observations"].text() == (
+        "seen in 1 earlier case at this GMC (0 homozygous)")  # 1/797 .. 1/803: 0.00125
+    assert three["local frequency"].text() == "0.00125"
+    assert three["gnomAD grpmax AF"].text() == "absent (not in gnomAD)"
+    assert list(dl(evidence_section(doc, "c3", "Pathogenicity predictions"))) == [
+        "CADD", "SpliceAI"]
+    assert dl(evidence_section(doc, "c2", "ClinVar"))["significance"].text() == (
+        "LP Likely pathogenic")
+    # not in the sources that annotated other candidates
+    usher = doc.one("tr", id="ev-c7")
+    assert evidence_section(doc, "c7", "ClinVar").one("p").text() == "not in ClinVar"
+    assert {k: v.text() for k, v in dl(evidence_section(doc, "c7", "Population frequency"))
+            .items()} == {"population AF": "absent (not in the source)",
+                          "gnomAD grpmax AF": "absent (not in gnomAD)",
+                          "SweGen AF": "absent (not in SweGen)",
+                          "local observations": "not seen in earlier cases at this GMC"}
+    assert "no score for this variant" in evidence_section(
+        doc, "c7", "Pathogenicity predictions").text()
+    assert not usher.find("a", cls="external")
+    # the deletion: nothing said absent of the small-variant sources
+    sv = dl(evidence_section(doc, "c4", "Population frequency"))
+    assert list(sv) == ["population AF"]
+    # the clinical columns are placed, not repeated among the other columns
+    for anchor in ("c1", "c7"):
+        assert "Other columns" not in doc.one("tr", id=f"ev-{anchor}").text()
+
+
+def test_the_new_score_categories_are_named(tmp_path: Path) -> None:
+    doc = parse(clinical_list(tmp_path))
+    scores = doc.one("tr", id="ev-c1").one("table", cls="score-categories").find("tr")[1:]
+    assert [[td.text() for td in tr.find("td")] for tr in scores] == [
+        *([c.replace("_", " "), str(i - 3)] for i, c in enumerate(NEW_CATEGORIES)),
+        ["total", "20.0"]]
+    assert [tr.find("td")[1].attrs.get("class") for tr in scores][:4] == [
+        "neg num", "neg num", "neg num", "num"]
+
+
+def test_clinical_values_are_escaped_and_link_only_to_clinvar(tmp_path: Path) -> None:
+    out = clinical_list(tmp_path)
+    doc, raw = parse(out), out.read_text()
+    assert not doc.find("img") and not doc.find("b")
+    assert CV_PAYLOAD in doc.one("tr", id="ev-c6").text()
+    assert "&lt;img src=x onerror=&quot;alert(3)&quot;&gt;Pathogenic" in raw
+    six = dl(evidence_section(doc, "c6", "ClinVar"))
+    assert six["ClinVar record"].text() == '1"><b>x</b>' and not six["ClinVar record"].find("a")
+    assert "cv-plp" not in raw.split('id="c6"', 1)[1].split("</tr>", 1)[0]
+    external = []
+    for node in doc.walk():
+        assert "src" not in node.attrs, node.name
+        href = node.attrs.get("href")
+        if href is not None and not href.startswith("#"):
+            assert node.name == "a" and "external" in node.attrs["class"].split()
+            assert node.attrs["rel"] == "noopener noreferrer"
+            external.append(href)
+    assert external == [f"https://www.ncbi.nlm.nih.gov/clinvar/variation/{n}/"
+                        for n in (12345, 67890, 555, 4242)]
+    assert sorted(set(re.findall(r"https?://[^\"' ]*", raw))) == sorted(
+        {"http://www.w3.org/2000/svg", *external})
+    policy = doc.one("meta", http_equiv="Content-Security-Policy").attrs["content"]
+    assert policy == (f"default-src 'none'; script-src "
+                      f"{report_html._csp_hash(report_html._asset('report.js'))}; style-src "
+                      f"{report_html._csp_hash(report_html._asset('report.css'))}; "
+                      "img-src 'none'; base-uri 'none'; form-action 'none'")
+    again = clinical_list(tmp_path / "again")
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_clinical_columns_without_values(tmp_path: Path) -> None:
+    """The columns written, no source configured: no ClinVar column, nothing called absent."""
+    doc = parse(clinical_list(tmp_path, annotation={}))
+    assert "ClinVar" not in candidate_header(doc)
+    assert evidence_section(doc, "c1", "ClinVar").one("p").text() == (
+        "no ClinVar annotation in the candidate list")
+    assert list(dl(evidence_section(doc, "c1", "Population frequency"))) == ["population AF"]
+    assert evidence_section(doc, "c1", "Pathogenicity predictions").one("p").text() == (
+        "no score for this variant")
+    assert not [r for r in main_rows(doc) if "clinvar-plp" in r.attrs["class"]]
+
+
+def test_an_old_list_has_no_clinical_sections(written) -> None:
+    doc = written[2]
+    titles = [h.text() for h in doc.one("tr", id="ev-c1").find("h4")]
+    assert "ClinVar" not in titles and "Pathogenicity predictions" not in titles
+    assert list(dl(evidence_section(doc, "c1", "Population frequency"))) == ["population AF"]
+    assert not doc.find("span", cls="cv") and "ClinVar" not in candidate_header(doc)
+
+
+@pytest.mark.parametrize(("significance", "short", "pathogenic"), [
+    ("Pathogenic", "P", True), ("Likely_pathogenic", "LP", True),
+    ("Pathogenic/Likely_pathogenic", "P/LP", True), ("Uncertain_significance", "VUS", False),
+    ("Likely_benign", "LB", False), ("Benign", "B", False), ("Benign/Likely_benign", "B/LB", False),
+    ("Conflicting_interpretations_of_pathogenicity", "Conflicting", False),
+    ("Conflicting_classifications_of_pathogenicity|other", "Conflicting", False),
+    ("Pathogenic,_low_penetrance", "P", True),
+    ("Pathogenic/Likely_pathogenic/Pathogenic,_low_penetrance", "P/LP", True),
+    ("Uncertain_significance|drug_response", "VUS", False),
+    ("drug_response", "drug response", False), ("risk_factor", "risk factor", False),
+    ("Likely_pathogenic&other", "LP", True),
+])
+def test_clinvar_significance_abbreviations(significance: str, short: str,
+                                            pathogenic: bool) -> None:
+    record = report_html.ClinVar(significance, 3, "1")
+    assert (record.short, record.pathogenic) == (short, pathogenic)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("0", "0"), ("0.0", "0"), ("1", "1"), ("0.25", "0.25"), ("0.0123456", "0.0123"),
+    ("0.001", "0.001"), ("0.000999", "9.99\u00d710\u207b\u2074"),
+    ("1e-05", "1\u00d710\u207b\u2075"), ("3.2851e-06", "3.29\u00d710\u207b\u2076"),
+    ("n/a", "n/a")])
+def test_allele_frequencies_for_people(text: str, shown: str) -> None:
+    assert report_html.af_text(text) == shown
+
+
+@pytest.mark.parametrize(("obs", "frq", "cases"), [
+    (3, "0.0025000", 1200), (1, "0.00083333", 1200), (3, "0.0024311183144246355", 1234),
+    (3, "0.0025", None), (1, "0.000833", None),  # 1,177-1,224 and 1,200-1,201 cases
+    (3, "2.431e-03", 1234), (2, "", None), (2, "0.5", 4), (2, "0.0", None), (5, "1", None),
+    (3, "0.003", None),  # 3/1000 .. 3/1001 all give 0.003
+    (4, "0.9", None),  # 4/4.44: no whole number of cases
+])
+def test_earlier_cases_from_the_local_frequency(obs: int, frq: str, cases: int | None) -> None:
+    assert report_html.earlier_cases(obs, frq) == cases
 
 
 def test_missing_optional_columns_and_inputs(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ import openpyxl
 import pytest
 from helgenom import __version__
 from helgenom.cli.workbook import register
+from helgenom.rank.candidates import RankOptions
+from helgenom.rank.model import load_rank_model
 from helgenom.report import workbook
 from helgenom.report.inputs import member_roles
 from helgenom.report.workbook import (
@@ -65,11 +67,15 @@ QC_ROWS = [
      "=1+1 errors"),
     ("family", "FAM", "verdict", "WARN", "", "WARN", "sample mum: mean_depth 14.1"),
 ]
+# The default rank models (the workbook names them when the VCF header does not), and their
+# categories as the ranked VCF's RankResult lists them.
+DEFAULT_MODELS = [(kind, load_rank_model(path), Path(path).name) for kind, path in
+                  (("SNV", RankOptions.rank_model), ("SV", RankOptions.sv_rank_model))]
+CATEGORIES = list(dict.fromkeys(c for _, model, _ in DEFAULT_MODELS for c in model.categories))
 RANK_HEADER = [
     '##INFO=<ID=RankScore,Number=.,Type=String,Description="Rank score, per family: FAM:score '
     '(helgenom rank)">',
-    '##INFO=<ID=RankResult,Number=.,Type=String,Description="consequence|allele_frequency|'
-    'inheritance_models|variant_quality">',
+    f'##INFO=<ID=RankResult,Number=.,Type=String,Description="{"|".join(CATEGORIES)}">',
 ]
 
 
@@ -220,16 +226,17 @@ def test_run_sheet(built: tuple[dict[str, Path], Path]) -> None:
     assert fields["helgenom version"] == __version__ and fields["family"] == "FAM"
     assert fields["QC verdict"] == "WARN" and fields["QC"] == QC_LINE.removeprefix("## ")
     assert fields["candidates"] == len(ROWS)
-    assert fields["rank categories"] == (
-        "consequence|allele_frequency|inheritance_models|variant_quality")
+    assert fields["rank categories"] == "|".join(CATEGORIES)
+    assert {"consequence", "allele_frequency", "inheritance_models",
+            "variant_quality"} <= set(CATEGORIES)
     assert ws["B3"].fill.fgColor.rgb == VERDICT_STYLE["WARN"][0]
     assert run["Members"] == [("kid", "proband", "male", "affected", "dad", "mum"),
                               ("dad", "father", "male", "unaffected"),
                               ("mum", "mother", "female", "unaffected")]
     assert run["HPO terms"] == [("HP:0001250", "Seizure"),
                                 ("HP:0001263", "Global developmental delay")]
-    assert run["Rank models"] == [("SNV", "helgenom_snv", "1.0", "helgenom_snv_v1.ini"),
-                                  ("SV", "helgenom_sv", "1.0", "helgenom_sv_v1.ini")]
+    assert run["Rank models"] == [(kind, model.name, model.version, name)
+                                  for kind, model, name in DEFAULT_MODELS]
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
     assert {name: digest for _, name, digest in run["Inputs"]} == digests
     text = "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
@@ -313,7 +320,7 @@ def test_never_more_rows_than_excel_holds(tmp_path: Path,
 
 
 def test_new_columns_follow_the_gene(tmp_path: Path) -> None:
-    columns = [*COLUMNS, "transcript", "hgvs_c", "hgvs_p", "cadd"]
+    columns = [*COLUMNS, "transcript", "hgvs_c", "hgvs_p", "lab_score"]
     rows = [[*row, "ENST00000375549", "c.116T>A", "p.Leu39His", "24.5"] for row in ROWS]
     paths = write_inputs(tmp_path, rows, columns)
     assert run_cli(paths, tmp_path / "w.xlsx") == 0
@@ -322,9 +329,93 @@ def test_new_columns_follow_the_gene(tmp_path: Path) -> None:
     labels = list(column)
     at = labels.index("gene")
     assert labels[at:at + 4] == ["gene", "transcript", "hgvs_c", "hgvs_p"]
-    assert ws.cell(header + 1, column["cadd"]).value == 24.5  # an unknown numeric column
+    assert ws.cell(header + 1, column["lab_score"]).value == 24.5  # an unknown numeric column
     assert ws.cell(header + 1, column["hgvs_c"]).value == "c.116T>A"
     assert ws.freeze_panes == f"{openpyxl.utils.get_column_letter(at + 2)}{header + 1}"
+
+
+CLINICAL = ["clinvar", "clinvar_stars", "clinvar_id", "gnomad_grpmax_af", "gnomad_hom",
+            "swegen_af", "local_obs", "local_hom", "local_frq", "cadd", "revel", "spliceai"]
+CLINICAL_HEADERS = [
+    "ClinVar significance", "ClinVar review stars", "ClinVar variation ID", "gnomAD grpmax AF",
+    "gnomAD homozygotes", "SweGen AF", "local observations (earlier cases)",
+    "local homozygotes", "local frequency", "CADD PHRED", "REVEL", "SpliceAI max delta score"]
+CLINICAL_ROWS = [  # of ROWS: SCN2A, the injection row, the deletion (no annotation)
+    ["Pathogenic/Likely_pathogenic", "2", "12345", "1.234e-05", "0", "0.0002", "3", "1",
+     "0.0025", "25", "0.812", "0.02"],
+    ["=HYPERLINK(\"http://evil.example/x\",\"c\")", "0", ".", "0.0123", "12", "", "2", "", "",
+     "23.1", "1", "0.0"],
+    [""] * len(CLINICAL),
+]
+
+
+def clinical_workbook(tmp_path: Path, columns: list[str],
+                      annotation: list[list[str]] = CLINICAL_ROWS) -> tuple[object, int, dict]:
+    """The Candidates sheet of ROWS with the clinical columns (`annotation`) in `columns`'
+    order."""
+    table = [dict(zip(COLUMNS + CLINICAL, row + extra, strict=True))
+             for row, extra in zip(ROWS, annotation, strict=True)]
+    paths = write_inputs(tmp_path, [[r[c] for c in columns] for r in table], columns)
+    assert run_cli(paths, tmp_path / "w.xlsx") == 0
+    ws = openpyxl.load_workbook(tmp_path / "w.xlsx")["Candidates"]
+    header, column = header_map(ws)
+    return ws, header, column
+
+
+@pytest.mark.parametrize("where", ["after population_af", "at the end"])
+def test_the_clinical_annotation_follows_the_population_af(where: str, tmp_path: Path) -> None:
+    at = COLUMNS.index("population_af") + 1
+    columns = ([*COLUMNS[:at], *CLINICAL, *COLUMNS[at:]] if where == "after population_af"
+               else [*COLUMNS, *reversed(CLINICAL)])
+    ws, header, column = clinical_workbook(tmp_path, columns)
+    labels = list(column)
+    at = labels.index("population_af") + 1
+    assert labels[at:at + len(CLINICAL)] == CLINICAL_HEADERS
+    assert labels[at + len(CLINICAL)] == "models"
+    values = [{label: ws.cell(header + r, column[label]).value for label in CLINICAL_HEADERS}
+              for r in (1, 2, 3)]
+    assert values[0] == {
+        "ClinVar significance": "Pathogenic/Likely_pathogenic", "ClinVar review stars": 2,
+        "ClinVar variation ID": 12345, "gnomAD grpmax AF": pytest.approx(1.234e-05),
+        "gnomAD homozygotes": 0, "SweGen AF": pytest.approx(0.0002),
+        "local observations (earlier cases)": 3, "local homozygotes": 1,
+        "local frequency": pytest.approx(0.0025), "CADD PHRED": 25,
+        "REVEL": pytest.approx(0.812), "SpliceAI max delta score": pytest.approx(0.02)}
+    for label in CLINICAL_HEADERS[1:]:  # numbers are number cells, never text
+        assert ws.cell(header + 1, column[label]).data_type == "n", label
+    assert isinstance(values[0]["ClinVar variation ID"], int)
+    # empty and '.' cells are empty; text that Excel would run stays text
+    assert values[1]["ClinVar variation ID"] is None and values[1]["SweGen AF"] is None
+    assert values[1]["local homozygotes"] is None and values[1]["REVEL"] == 1
+    assert values[2] == dict.fromkeys(CLINICAL_HEADERS)
+    injected = ws.cell(header + 2, column["ClinVar significance"])
+    assert injected.value == CLINICAL_ROWS[1][0] and injected.data_type == "s"
+    assert injected.quotePrefix
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in sheet and b"<f " not in sheet
+
+
+def test_clinical_columns_of_text(tmp_path: Path) -> None:
+    """A value that is not a number stays as it was written (as text), the others numbers."""
+    at = COLUMNS.index("population_af") + 1
+    annotation = [list(row) for row in CLINICAL_ROWS]
+    annotation[2][CLINICAL.index("cadd")] = "n/a"
+    annotation[2][CLINICAL.index("clinvar_stars")] = "2.0"
+    ws, header, column = clinical_workbook(tmp_path, [*COLUMNS[:at], *CLINICAL, *COLUMNS[at:]],
+                                           annotation)
+    assert ws.cell(header + 3, column["CADD PHRED"]).value == "n/a"
+    assert ws.cell(header + 1, column["CADD PHRED"]).value == 25
+    stars = ws.cell(header + 3, column["ClinVar review stars"]).value
+    assert stars == 2 and isinstance(stars, int)
+
+
+def test_a_list_without_the_clinical_annotation(built: tuple[dict[str, Path], Path]) -> None:
+    """Lists of earlier versions: no clinical column, the same columns as before."""
+    ws = openpyxl.load_workbook(built[1])["Candidates"]
+    labels = list(header_map(ws)[1])
+    assert not set(CLINICAL_HEADERS) & set(labels) and not set(CLINICAL) & set(labels)
+    assert labels[labels.index("population_af") + 1] == "models"
 
 
 def test_empty_candidate_list(tmp_path: Path) -> None:
@@ -436,7 +527,7 @@ def test_rank_model_other_than_the_vcfs(tmp_path: Path, capsys: pytest.CaptureFi
         paths["vcf.gz"].read_bytes()).replace(b"|variant_quality", b"")))
     assert run_cli(paths, tmp_path / "w.xlsx") == 2
     err = capsys.readouterr().err
-    assert "FAM.vcf.gz" in err and "variant_quality of rank model helgenom_snv_v1.ini" in err
+    assert "FAM.vcf.gz" in err and f"variant_quality of rank model {DEFAULT_MODELS[0][2]}" in err
 
 
 def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,8 +3,10 @@
 The page is opened from its file with a new, empty profile; any console message, page error
 or request other than the file itself fails the test. Checked: the QC verdict, one row per
 candidate, sorting by score and by gene, the text/model/type filters, a row's evidence,
-the compound-partner link, and that values carrying HTML or script show as text and run
-nothing. HELGENOM_SCREENSHOT=PATH saves a PNG of the report with its top row opened.
+the compound-partner link, that values carrying HTML or script show as text and run
+nothing, and the clinical annotation (the ClinVar badge and column, the evidence's ClinVar,
+frequency and prediction fields). HELGENOM_SCREENSHOT=PATH saves a PNG of the report with its
+top row opened (and PATH-clinical of the report with the clinical annotation).
 
 The inputs are written here: the demo trio's ranked candidates (as `make demo` ranks them),
 its QC, PED, UPD/ROH tables and depth-CNV and SV VCFs, with a QC warning to show.
@@ -90,6 +92,15 @@ HEADER = ["rank", "family", "chrom", "pos", "end", "ref", "alt", "type", "gene",
           "score_variant_quality", "score_normalized", "gates", "filter", "phenotype_score",
           "matched_hpo", "diseases", "combined_score", "sv_callers", "sv_origin",
           *(f"{m}_{f}" for m in MEMBERS for f in ("GT", "DP", "AB", "GQ"))]
+CLINICAL = ["clinvar", "clinvar_stars", "clinvar_id", "gnomad_grpmax_af", "gnomad_hom",
+            "swegen_af", "local_obs", "local_hom", "local_frq", "cadd", "revel", "spliceai"]
+ANNOTATION = {  # rank -> the clinical columns (after population_af); the other ranks empty
+    1: ("Pathogenic", "2", "12345", "1.234e-05", "0", "0.00021", "3", "1", repr(3 / 1234),
+        "28.349", "0.8123", "0.02"),
+    3: ("Uncertain_significance", "0", "777", "0.0123", "12", "0.011", "", "", "", "35", "",
+        "0.91"),
+    7: ("Likely_pathogenic", "1", "67890", "", "", "", "", "", "", "41", "", "0.1"),
+}
 REASON = "demo-mother: fraction of the genome at >= 20x 0.46 (< 0.5)"
 CONTIGS = "".join(f"##contig=<ID={c},length={n}>\n" for c, n in (
     ("chr1", 450000), ("chr2", 300000), ("chrX", 250000)))
@@ -109,9 +120,12 @@ SV_RECORDS = [  # pos, ref, end, type, callers, origin, population AF, models, s
      ("0/0", "0/0", "0/1"))]
 
 
-def candidate_list(payload: bool) -> str:
-    """The candidate list (with a `<script>` gene and HPO label when `payload`)."""
-    lines = [f"## QC: WARN - {REASON}; see results/DEMO/DEMO.qc.tsv", "\t".join(HEADER)]
+def candidate_list(payload: bool, clinical: bool = False) -> str:
+    """The candidate list (with a `<script>` gene and HPO label when `payload`; with the
+    clinical annotation of `ANNOTATION` when `clinical`)."""
+    at = HEADER.index("population_af") + 1
+    header = [*HEADER[:at], *CLINICAL, *HEADER[at:]] if clinical else HEADER
+    lines = [f"## QC: WARN - {REASON}; see results/DEMO/DEMO.qc.tsv", "\t".join(header)]
     for rank, row in enumerate(CANDIDATES, start=1):
         (gene, chrom, pos, end, ref, alt, consequence, impact, protein, models, partners,
          score, categories, gates, phenotype, combined, callers, origin, genotypes) = row
@@ -125,6 +139,8 @@ def candidate_list(payload: bool) -> str:
                  *categories, normalized, gates, "PASS" if sv else ".", phenotype, hpo,
                  diseases, combined, callers, origin,
                  *(value for member in genotypes for value in member.split())]
+        if clinical:
+            cells[at:at] = ANNOTATION.get(rank, [""] * len(CLINICAL))
         lines.append("\t".join(map(str, cells)))
     return "\n".join(lines) + "\n"
 
@@ -147,7 +163,7 @@ def qc_json() -> str:
                        "header_lines": [f"## QC: WARN - {REASON}"]}, indent=1)
 
 
-def write_inputs(folder: Path, payload: bool) -> dict[str, Path]:
+def write_inputs(folder: Path, payload: bool, clinical: bool = False) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     origin = "demo-proband:" if not payload else "demo-proband:<b>"
     cnv = [f"{c}\t{p}\t.\tN\t<{t}>\t99\tPASS\tEND={e};SVTYPE={t};CALLERS=demo-proband\tGT:CN\t"
@@ -158,7 +174,7 @@ def write_inputs(folder: Path, payload: bool) -> dict[str, Path]:
           f"GT\t{chr(9).join(gts)}"
           for c, p, ref, e, t, callers, o, af, models, score, gts in SV_RECORDS]
     texts = {
-        "candidates": ("DEMO.candidates.tsv", candidate_list(payload)),
+        "candidates": ("DEMO.candidates.tsv", candidate_list(payload, clinical)),
         "qc": ("DEMO.qc.json", qc_json()),
         "ped": ("DEMO.ped", "DEMO\tdemo-father\t0\t0\t1\t1\nDEMO\tdemo-mother\t0\t0\t2\t1\n"
                 "DEMO\tdemo-proband\tdemo-father\tdemo-mother\t1\t2\n"),
@@ -197,8 +213,8 @@ def write_bam(folder: Path, sample: str, alt_reads: int, ref_reads: int) -> Path
     return bam
 
 
-def make_report(folder: Path, payload: bool = False) -> Path:
-    paths = write_inputs(folder / "inputs", payload)
+def make_report(folder: Path, payload: bool = False, clinical: bool = False) -> Path:
+    paths = write_inputs(folder / "inputs", payload, clinical)
     out = folder / "results" / FAMILY / f"{FAMILY}.report.html"
     alignments = []
     if shutil.which("samtools"):  # the proband: 6 alt, 5 ref reads; the father: 9 ref reads
@@ -390,3 +406,61 @@ def test_values_in_the_inputs_show_as_text_and_run_nothing(tmp_path: Path) -> No
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert view.problems == []
         assert re.search(r"&lt;script&gt;window\.__pwned=1&lt;/script&gt;", report.read_text())
+
+
+def test_the_clinical_annotation_shows_in_chromium(tmp_path: Path) -> None:
+    """ClinVar's column (a red badge for the pathogenic and likely pathogenic), its sorting
+    and the evidence's ClinVar, frequency and prediction fields; the ClinVar link is there
+    and nothing is requested."""
+    report = make_report(tmp_path, clinical=True)
+    with chromium(tmp_path) as context:
+        view = Browser(context, report.as_uri())
+        page = view.page
+        column = page.eval_on_selector_all("#candidates > thead th",
+                                           "cells => cells.map(c => c.textContent)")
+        assert column[column.index("protein") + 1] == "ClinVar"
+        nth = column.index("ClinVar") + 1
+        cell = page.locator(f"#c1 > td:nth-child({nth})")
+        assert cell.inner_text() == "P\u2605\u2605\u2606\u2606"
+        assert cell.get_attribute("title").startswith("ClinVar: Pathogenic; 2 of 4 review stars")
+        badge = cell.locator("span.cv")
+        assert badge.is_visible() and "cv-plp" in badge.get_attribute("class").split()
+        assert badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(161, 26, 26)"
+        assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
+        assert page.locator("#candidates tr.cand.clinvar-plp").evaluate_all(
+            "rows => rows.map(r => r.id)") == ["c1", "c7"]
+        assert "inset" in page.locator("#c7 > td").first.evaluate(
+            "e => getComputedStyle(e).boxShadow")
+        assert page.locator("#c3 span.cv").inner_text() == "VUS"
+        assert "cv-plp" not in page.locator("#c3 span.cv").get_attribute("class")
+
+        view.header("ClinVar").locator("button").click()  # most severe first
+        assert view.ids()[:3] == ["c1", "c7", "c3"]
+        assert view.header("ClinVar").get_attribute("aria-sort") == "descending"
+        view.header("#").locator("button").click()
+        page.fill("#filter-text", "likely pathogenic")
+        assert view.shown() == ["c7"]
+        page.click("#filter-clear")
+
+        page.click("#c1 td:nth-child(2)")
+        evidence = page.locator("#ev-c1")
+        assert evidence.is_visible()
+        text = evidence.inner_text()
+        for shown in ("2 of 4 review stars (criteria provided, multiple submitters, no "
+                      "conflicts)", "1.23\u00d710\u207b\u2075",
+                      "seen in 3 of 1,234 earlier cases at this GMC (1 homozygous)",
+                      "28.3", "0.812", "0.02"):
+            assert shown in text, shown
+        link = evidence.locator("a.external")
+        assert link.is_visible() and link.inner_text() == "variation 12345"
+        assert link.get_attribute("href") == (
+            "https://www.ncbi.nlm.nih.gov/clinvar/variation/12345/")
+        assert evidence.locator("span.cv-plp").is_visible()
+        page.click("#c2 td:nth-child(2)")
+        assert "not in ClinVar" in page.locator("#ev-c2").inner_text()
+        screenshot = os.environ.get("HELGENOM_SCREENSHOT")
+        if screenshot:
+            path = Path(screenshot)
+            page.screenshot(path=path.with_name(f"{path.stem}-clinical{path.suffix}"),
+                            full_page=True)
+        assert view.problems == []

@@ -11,6 +11,14 @@
               matched HPO terms and diseases, the population frequency, the SV callers and
               origin, HGVS (transcript, hgvs_c, hgvs_p) when the list has them, and any
               other column of the list
+  clinical    when the list has them (lists of older versions do not, and a cell is empty
+              where a source was not configured or has no record of the variant): a ClinVar
+              column (P, LP, VUS, LB, B, Conflicting with review stars, the full text on
+              hover; pathogenic or likely pathogenic as a red badge and a marked row) and in
+              the evidence ClinVar (significance, review status, a link to the record),
+              gnomAD grpmax AF and homozygotes, SweGen AF, the GMC's earlier cases with the
+              variant, CADD, REVEL and SpliceAI; an empty cell is called absent only when
+              the source gave another candidate a value
   chromosomes ROH segments, depth CNVs and UPD calls along the chromosomes (inline SVG), with
               the UPD table, an ROH summary, the CNV and SV tables
   reads       each member's reads at the top `reads_top` candidates (helgenom.report.reads):
@@ -19,10 +27,11 @@
 
 It needs nothing else: the CSS and JavaScript of `assets/` are inline, the plot is SVG, and a
 Content-Security-Policy allows exactly those inline blocks (by SHA-256), so that no other
-script runs and nothing is requested from anywhere. Every value read from an input is
-HTML-escaped (`esc`; `Html` marks text built here from escaped parts). The same inputs give
-the same bytes: no times, no random IDs, inputs named by file name and SHA-256. Files are
-written under a hidden name and renamed into place.
+script runs and nothing is requested from anywhere (a ClinVar record is a link the reader
+may follow, never loaded by the page). Every value read from an input is HTML-escaped
+(`esc`; `Html` marks text built here from escaped parts). The same inputs give the same
+bytes: no times, no random IDs, inputs named by file name and SHA-256. Files are written
+under a hidden name and renamed into place.
 
 `write_index` lists the reports of a run (family, verdict, candidates, top candidate), read
 back from the `helgenom-*` meta tags every report carries.
@@ -87,12 +96,34 @@ MAX_CANDIDATES = 1000  # candidate rows on the page by default (0: all)
 MAX_TABLE_ROWS = 500  # rows of each CNV, SV and ROH-segment table
 MEMBER_FIELDS = ("GT", "DP", "AB", "GQ")
 HGVS_COLUMNS = ("transcript", "hgvs_c", "hgvs_p")
+# The clinical annotation of the candidate list (each column may be absent, each cell empty).
+CLINVAR_COLUMNS = ("clinvar", "clinvar_stars", "clinvar_id")
+FREQUENCY_COLUMNS = ("gnomad_grpmax_af", "gnomad_hom", "swegen_af", "local_obs", "local_hom",
+                     "local_frq")
+PREDICTION_COLUMNS = ("cadd", "revel", "spliceai")
+CLINICAL_COLUMNS = (*CLINVAR_COLUMNS, *FREQUENCY_COLUMNS, *PREDICTION_COLUMNS)
 # Candidate-list columns the page places itself; any other column shows in the evidence.
 PLACED = frozenset({
     "rank", "family", "chrom", "pos", "end", "ref", "alt", "type", "gene", "consequence",
     "impact", "protein_change", "population_af", "models", "compound_partners", "score",
     "score_normalized", "gates", "filter", "in_panel", "phenotype_score", "matched_hpo",
-    "diseases", "combined_score", "sv_callers", "sv_origin", *HGVS_COLUMNS})
+    "diseases", "combined_score", "sv_callers", "sv_origin", *HGVS_COLUMNS,
+    *CLINICAL_COLUMNS})
+# ClinVar: the link of a variation ID (a link the reader follows; the page loads nothing),
+# the terms of CLNSIG abbreviated (in this order when several) and what each star count means.
+CLINVAR_URL = "https://www.ncbi.nlm.nih.gov/clinvar/variation/{}/"
+CLNSIG_TERMS = {"pathogenic": "P", "likely_pathogenic": "LP", "uncertain_significance": "VUS",
+                "benign": "B", "likely_benign": "LB"}
+CLNSIG_ORDER = ("P", "LP", "VUS", "B", "LB")
+CLNSIG_RANK = {"P": 60, "LP": 50, "VUS": 30, "B": 10, "LB": 20}  # sorting: most severe first
+CONFLICTING_RANK, OTHER_RANK = 35, 5
+REVIEW_STARS = 4
+REVIEW_STATUS = {4: "practice guideline", 3: "reviewed by expert panel",
+                 2: "criteria provided, multiple submitters, no conflicts",
+                 1: "criteria provided, single submitter or conflicting classifications",
+                 0: "no assertion criteria provided"}
+SUPERSCRIPT = str.maketrans("-0123456789",
+                            "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 UPD_REQUIRED = ("child", "chrom", "call")
 ROH_REQUIRED = ("sample", "chrom", "start", "end")
 PRIMARY = re.compile(r"^(?:chr)?(?:[0-9]+|X|Y)$", re.IGNORECASE)
@@ -609,6 +640,178 @@ def as_float(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+# ----------------------------------------------------------------- clinical annotation
+def whole(text: str) -> int | None:
+    """A whole number of a cell ('3', also '3.0'), else None."""
+    number = as_int(text.strip())
+    if number is None:
+        value = as_float(text)
+        number = int(value) if value is not None and value.is_integer() else None
+    return number
+
+
+def af_text(text: str) -> str:
+    """An allele frequency for people: 3 significant digits, scientific below 0.001
+    (0.0123, 1.2×10⁻⁵); text that is not a number as it is."""
+    value = as_float(text)
+    if value is None:
+        return text
+    if value == 0 or abs(value) >= 0.001:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}\u00d710{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def fixed_text(text: str, decimals: int) -> str:
+    """A score with `decimals` decimals (CADD 24.5, REVEL 0.812); other text as it is."""
+    value = as_float(text)
+    return text if value is None else f"{value:.{decimals}f}"
+
+
+def count_text(text: str) -> str:
+    """A count with thousands separators; other text as it is."""
+    number = whole(text)
+    return text if number is None else f"{number:,}"
+
+
+def _last_place(text: str) -> int | None:
+    """The power of ten of the last digit written ('0.0024' -4, '2.4e-03' -4)."""
+    found = re.fullmatch(r"\s*[-+]?\d*(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*", text)
+    return None if found is None else int(found.group(2) or 0) - len(found.group(1) or "")
+
+
+def earlier_cases(observations: int, frequency: str) -> int | None:
+    """The number of earlier cases M of a frequency database, from a variant's observations
+    and its frequency (observations / M) as written: the one M that gives the frequency to
+    the digits written, None when no or several do."""
+    value, place = as_float(frequency), _last_place(frequency)
+    if value is None or place is None or value <= 0 or observations <= 0:
+        return None
+    tolerance = 0.5 * 10.0 ** place + value * 1e-9
+    if value - tolerance <= 0:
+        return None
+    smallest = math.ceil(observations / (value + tolerance))
+    largest = math.floor(observations / (value - tolerance))
+    return smallest if smallest == largest and smallest >= observations else None
+
+
+def local_text(obs: str, hom: str, frq: str) -> str:
+    """'seen in N of M earlier cases at this GMC (H homozygous)'; M only when the frequency
+    pins it down ('seen in N earlier cases ...' else)."""
+    count = whole(obs)
+    if count is None:
+        return obs
+    if count == 0:
+        text = "not seen in earlier cases at this GMC"
+    else:
+        cases = earlier_cases(count, frq)
+        of = f" of {cases:,}" if cases is not None else ""
+        plural = "s" if (cases if cases is not None else count) != 1 else ""
+        text = f"seen in {count:,}{of} earlier case{plural} at this GMC"
+    if hom not in MISSING:
+        text += f" ({count_text(hom)} homozygous)"
+    return text
+
+
+@dataclass(frozen=True)
+class ClinVar:
+    """A candidate's ClinVar record: CLNSIG as listed, its review stars and variation ID."""
+
+    significance: str
+    stars: int | None = None
+    id: str = ""
+
+    @property
+    def terms(self) -> list[str]:
+        """The classification terms (lower case), without their qualifiers ('pathogenic' of
+        'Pathogenic,_low_penetrance'); values joined by '|' (or VEP's '&') each give theirs."""
+        text = self.significance.strip().lower().replace(" ", "_")
+        return [term.split(",")[0].strip("_") for part in re.split(r"[|;&]", text)
+                for term in part.split("/") if term.strip("_")]
+
+    @property
+    def conflicting(self) -> bool:
+        return any(term.startswith("conflicting") for term in self.terms)
+
+    @property
+    def classes(self) -> list[str]:
+        """P, LP, VUS, B, LB of its terms, in that order."""
+        found = {CLNSIG_TERMS.get(term) for term in self.terms}
+        return [] if self.conflicting else [c for c in CLNSIG_ORDER if c in found]
+
+    @property
+    def short(self) -> str:
+        """P, LP, P/LP, VUS, LB, B, B/LB, Conflicting, else its first term."""
+        if self.conflicting:
+            return "Conflicting"
+        if self.classes:
+            return "/".join(self.classes)
+        return (self.terms or [self.significance])[0].replace("_", " ")
+
+    @property
+    def pathogenic(self) -> bool:
+        """Pathogenic or likely pathogenic (not conflicting)."""
+        return bool({"P", "LP"} & set(self.classes))
+
+    @property
+    def text(self) -> str:
+        """The significance as words: 'Pathogenic/Likely pathogenic, low penetrance'."""
+        return self.significance.replace("_", " ").replace("|", "; ")
+
+    @property
+    def rank(self) -> int:
+        """Sorting key: the more severe and the better reviewed, the higher."""
+        if self.conflicting:
+            severity = CONFLICTING_RANK
+        elif self.classes:
+            severity = sum(CLNSIG_RANK[c] for c in self.classes) // len(self.classes)
+        else:
+            severity = OTHER_RANK
+        return severity * 10 + (self.stars or 0)
+
+    @property
+    def review(self) -> str:
+        """'2 of 4 review stars (criteria provided, multiple submitters, no conflicts)'."""
+        if self.stars is None:
+            return ""
+        meaning = REVIEW_STATUS.get(self.stars)
+        return (f"{self.stars} of {REVIEW_STARS} review stars"
+                + (f" ({meaning})" if meaning else ""))
+
+    @property
+    def url(self) -> str:
+        """Its ClinVar page (only of a variation ID that is a number)."""
+        return CLINVAR_URL.format(int(self.id)) if re.fullmatch("[0-9]+", self.id) else ""
+
+    def badge(self) -> Html:
+        """The short form, flagged when (likely) pathogenic."""
+        kind = "cv-plp" if self.pathogenic else "cv-conflicting" if self.conflicting else None
+        return tag("span", self.short, class_=" ".join(filter(None, ("cv", kind))))
+
+    def star_marks(self) -> Html:
+        if self.stars is None or not 0 <= self.stars <= REVIEW_STARS:
+            return Html("")
+        return tag("span", "\u2605" * self.stars + "\u2606" * (REVIEW_STARS - self.stars),
+                   class_="stars")
+
+
+def clinvar_of(row: Candidate) -> ClinVar | None:
+    """The row's ClinVar record (None when it has no ClinVar significance)."""
+    significance = row.get("clinvar").strip()
+    if significance in MISSING:
+        return None
+    identifier = row.get("clinvar_id").strip()
+    number = whole(identifier)
+    return ClinVar(significance, whole(row.get("clinvar_stars")),
+                   str(number) if number is not None and number > 0 else identifier)
+
+
+def hint(label: str, title: str) -> Html:
+    """A field's label with an explanation on hover."""
+    return tag("span", label, title=title, class_="hint")
+
+
 class CandidateView:
     """The candidate table of one family: its columns chosen from those the list has."""
 
@@ -629,6 +832,11 @@ class CandidateView:
         self.categories = score_columns(self.columns)
         self.hgvs = [c for c in HGVS_COLUMNS  # columns with a value (none without GFF3)
                      if any(row.get(c) not in MISSING for row in self.rows)]
+        # The clinical columns the list has, and those with a value in some row: a source
+        # that gave no row a value may not have been configured.
+        self.clinical = {c for c in CLINICAL_COLUMNS if c in self.columns}
+        self.valued = {c for c in self.clinical
+                       if any(row.get(c) not in MISSING for row in self.rows)}
         self.extra = [c for c in self.columns
                       if c not in PLACED and c not in owned and c not in self.categories]
         inputs = run.inputs
@@ -660,6 +868,10 @@ class CandidateView:
             columns.append(Column("HGVS", title="hgvs_c, hgvs_p (the transcript on hover)"))
         elif self.has("protein_change"):
             columns.append(Column("protein"))
+        if "clinvar" in self.valued:
+            columns.append(Column("ClinVar", title="ClinVar significance (P, LP, VUS, LB, B, "
+                                  "Conflicting) and review stars; the full text on hover",
+                                  first="desc"))
         columns += [Column("models"), Column("pop. AF", True, "population allele frequency"),
                     Column("score", True, "rank score: the sum of the categories")]
         if self.has("phenotype_score"):
@@ -686,6 +898,8 @@ class CandidateView:
                               title=" ".join([get("transcript"), *full]).strip() or None))
         elif self.has("protein_change"):
             cells.append(get("protein_change"))
+        if "clinvar" in self.valued:
+            cells.append(self.clinvar_cell(row))
         cells += [get("models").replace("|", ", "), _af_cell(get("population_af")),
                   get("score")]
         cells += [get(c) for c in ("phenotype_score", "combined_score") if self.has(c)]
@@ -725,13 +939,14 @@ class CandidateView:
         phenotype = fields([
             ("matched HPO terms", bullets(t.strip() for t in get("matched_hpo").split(";"))),
             ("diseases", bullets(d.strip() for d in get("diseases").split(";")))])
-        af = get("population_af")
+        clinvar = [("ClinVar", self.clinvar_fields(row))] if "clinvar" in self.clinical else []
+        predictions = ([("Pathogenicity predictions", self.prediction_fields(row))]
+                       if self.clinical & set(PREDICTION_COLUMNS) else [])
         sections = [
-            ("Variant", variant), ("Genotypes", genotypes), ("Inheritance", inheritance),
-            ("Score by category", Html(scores + summary)),
+            ("Variant", variant), *clinvar, ("Genotypes", genotypes),
+            ("Inheritance", inheritance), ("Score by category", Html(scores + summary)),
             ("Phenotype match", phenotype or tag("p", "no HPO term matched", class_="muted")),
-            ("Population frequency", fields([("population AF", "absent (not in the source)"
-                                              if af in MISSING else af)]))]
+            ("Population frequency", self.frequency_fields(row)), *predictions]
         if row.is_sv or get("sv_callers") or get("sv_origin"):
             sections.append(("Structural variant", fields([
                 ("callers", bullets(get("sv_callers").split(","))),
@@ -745,18 +960,91 @@ class CandidateView:
         return tag("div", *(tag("section", tag("h4", title), content)
                             for title, content in sections), class_="evidence-grid")
 
+    def clinvar_cell(self, row: Candidate) -> Cell:
+        """The table's ClinVar cell: the short significance (a badge when pathogenic or likely
+        pathogenic) and the review stars; the full text on hover; sorted most severe first."""
+        record = clinvar_of(row)
+        if record is None:
+            return Cell("", cls="clinvar")
+        title = f"ClinVar: {record.text}" + (f"; {record.review}" if record.review else "")
+        return Cell(Html(record.badge() + record.star_marks()), sort=f"{record.rank:04d}",
+                    cls="clinvar", title=title)
+
+    def clinvar_fields(self, row: Candidate) -> Html:
+        record = clinvar_of(row)
+        if record is None:
+            return tag("p", "not in ClinVar" if "clinvar" in self.valued
+                       else "no ClinVar annotation in the candidate list", class_="muted")
+        link = (tag("a", f"variation {record.id}", href=record.url, class_="external",
+                    target="_blank", rel="noopener noreferrer", referrerpolicy="no-referrer",
+                    title="the ClinVar record at NCBI (online; this page loads nothing)")
+                if record.url else record.id)
+        return fields([
+            ("significance", Html(record.badge() + esc(" ") + esc(record.text))),
+            ("review status", Html(record.star_marks() + esc(" ") + esc(record.review))
+             if record.review else ""),
+            ("ClinVar record", link)])
+
+    def _absent(self, row: Candidate, column: str, text: str) -> str:
+        """`text` for an empty cell of a source that gave other rows a value (not said of
+        SVs: the small-variant sources do not annotate them)."""
+        return text if column in self.valued and not row.is_sv else ""
+
+    def frequency_fields(self, row: Candidate) -> Html:
+        get = row.get
+        af = get("population_af")
+
+        def frequency(column: str, source: str) -> str:
+            return (af_text(get(column)) if get(column) not in MISSING
+                    else self._absent(row, column, f"absent (not in {source})"))
+
+        obs, frq = get("local_obs"), get("local_frq")
+        cases = whole(obs)
+        local = (local_text(obs, get("local_hom"), frq) if obs not in MISSING else
+                 self._absent(row, "local_obs", "not seen in earlier cases at this GMC"))
+        pinned = cases is not None and earlier_cases(cases, frq) is not None
+        return fields([
+            ("population AF", "absent (not in the source)" if af in MISSING else af),
+            (hint("gnomAD grpmax AF", "gnomAD: the highest allele frequency of its genetic "
+                  "ancestry groups (grpmax)"), frequency("gnomad_grpmax_af", "gnomAD")),
+            (hint("gnomAD homozygotes", "gnomAD: individuals homozygous for the variant"),
+             count_text(get("gnomad_hom")) if get("gnomad_hom") not in MISSING else ""),
+            (hint("SweGen AF", "SweGen: allele frequency in the Swedish population"),
+             frequency("swegen_af", "SweGen")),
+            (hint("local observations", "earlier cases at this GMC with the variant, from "
+                  "its frequency database"), local),
+            (hint("local frequency", "observations / cases of the GMC's frequency database"),
+             af_text(frq) if frq not in MISSING and not pinned else "")])
+
+    def prediction_fields(self, row: Candidate) -> Html:
+        get = row.get
+
+        def score(column: str, decimals: int) -> str:
+            return fixed_text(get(column), decimals) if get(column) not in MISSING else ""
+
+        shown = fields([
+            (hint("CADD", "CADD PHRED-scaled deleteriousness score"), score("cadd", 1)),
+            (hint("REVEL", "REVEL missense pathogenicity score, 0-1"), score("revel", 3)),
+            (hint("SpliceAI", "SpliceAI: the largest of its four delta scores (acceptor and "
+                  "donor gain and loss), 0-1"), score("spliceai", 2))])
+        return shown or tag("p", "no score for this variant", class_="muted")
+
     def search_text(self, row: Candidate) -> str:
         """What the text filter finds besides the row's own text."""
-        return " ".join(row.get(c) for c in (*HGVS_COLUMNS, "protein_change", "matched_hpo",
-                                             "diseases", "sv_callers", "sv_origin", "impact")
-                        if row.get(c) not in MISSING)
+        record = clinvar_of(row)
+        return " ".join([*(row.get(c) for c in (*HGVS_COLUMNS, "protein_change", "matched_hpo",
+                                                "diseases", "sv_callers", "sv_origin", "impact")
+                           if row.get(c) not in MISSING),
+                         *((f"ClinVar {record.text}",) if record else ())])
 
     def render(self) -> Html:
         columns = self.header()
         lines = []
         for row in self.rows:
             cells = zip(self.main_cells(row), columns, strict=True)
-            lines.append(tag("tr", *(_td(v, c) for v, c in cells), id=row.anchor, class_="cand",
+            record = clinvar_of(row)
+            flag = "cand clinvar-plp" if record is not None and record.pathogenic else "cand"
+            lines.append(tag("tr", *(_td(v, c) for v, c in cells), id=row.anchor, class_=flag,
                              data_evidence=f"ev-{row.anchor}", data_key=row.key,
                              data_type=row.get("type"), data_models=row.get("models"),
                              data_search=self.search_text(row)))
@@ -1066,8 +1354,10 @@ def top_text(view: CandidateView) -> str:
     if not view.rows:
         return ""
     top = view.rows[0]
+    record = clinvar_of(top)
     parts = [top.get("gene"), top.get("consequence"), top.get("models").replace("|", ", "),
-             top.variant_text(), f"score {top.get('score')}" if top.get("score") else ""]
+             top.variant_text(), f"score {top.get('score')}" if top.get("score") else "",
+             f"ClinVar {record.short}" if record else ""]
     return " ".join(p for p in parts if p)
 
 

@@ -9,7 +9,12 @@ and the header of the ranked VCF. Three sheets:
               under the QC verdict line(s); header row and the
               columns up to the gene frozen, a filter over the table, numbers as numbers,
               each member's genotype columns named after the member's role in the family
-              ("proband demo-proband GT"); transcript, hgvs_c and hgvs_p follow the gene
+              ("proband demo-proband GT"); transcript, hgvs_c and hgvs_p follow the gene;
+              the clinical annotation (ClinVar significance, review stars and variation ID,
+              gnomAD grpmax AF and homozygotes, SweGen AF, the GMC's local observations,
+              homozygotes and frequency, CADD, REVEL, SpliceAI) follows population_af under
+              headers for people: the significance text, the others number cells; a cell
+              not annotated is empty
   QC          every QC row, the family verdict first, verdicts coloured
   Run         helgenom version, family, members, HPO terms, rank models and the inputs (file
               name and SHA-256); no date
@@ -68,9 +73,21 @@ _INTEGER = re.compile(r"[-+]?\d+")
 TEXT_COLUMNS = frozenset({
     "family", "chrom", "ref", "alt", "type", "gene", "transcript", "hgvs_c", "hgvs_p",
     "consequence", "impact", "protein_change", "models", "compound_partners", "gates", "filter",
-    "matched_hpo", "diseases", "sv_callers", "sv_origin"})
+    "matched_hpo", "diseases", "sv_callers", "sv_origin", "clinvar"})
 TEXT_FIELDS = frozenset({"GT"})  # per-member fields that stay text
 AFTER_GENE = ("transcript", "hgvs_c", "hgvs_p")  # placed right after `gene` when present
+# The clinical annotation: placed right after `population_af` (in this order) when present,
+# each with its header and number type (a cell that is not a number stays text).
+CLINICAL = {  # column -> (header, int or float)
+    "clinvar": ("ClinVar significance", str), "clinvar_stars": ("ClinVar review stars", int),
+    "clinvar_id": ("ClinVar variation ID", int),
+    "gnomad_grpmax_af": ("gnomAD grpmax AF", float), "gnomad_hom": ("gnomAD homozygotes", int),
+    "swegen_af": ("SweGen AF", float),
+    "local_obs": ("local observations (earlier cases)", int),
+    "local_hom": ("local homozygotes", int), "local_frq": ("local frequency", float),
+    "cadd": ("CADD PHRED", float), "revel": ("REVEL", float),
+    "spliceai": ("SpliceAI max delta score", float)}
+AFTER_AF = tuple(CLINICAL)
 QC_COLUMNS = ("level", "unit", "metric", "value", "threshold", "verdict", "reason", "detail")
 VCF_MODEL_LINE = "##helgenom_rank_model=<"  # ID=SNV,Name=...,Version=...,File=...
 # What Excel would read as the start of a formula (OWASP CSV injection).
@@ -188,6 +205,19 @@ def number(text: str) -> int | float | str:
     return float(text) if _NUMBER.fullmatch(text) else text
 
 
+def typed(text: str, kind: type) -> int | float | str | None:
+    """The cell value of `text` in a column of `kind` numbers: int (also of '3.0') or float
+    ('25' too); None when empty; text that is not a number as it is."""
+    if text in MISSING:
+        return None
+    if not _NUMBER.fullmatch(text):
+        return text
+    if kind is int:
+        value = number(text)
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    return float(text)
+
+
 def _is_numeric(values: pd.Series) -> bool:
     present = values[~values.isin(MISSING)]
     return bool(len(present)) and bool(present.str.fullmatch(_NUMBER.pattern).all())
@@ -247,15 +277,19 @@ def _table_frame(ws: Worksheet, header_row: int, columns: int, rows: int, freeze
 def candidate_columns(columns: Sequence[str], roles: Mapping[str, str]
                       ) -> list[tuple[str, str, str]]:
     """(column, header label, per-member field or '') in workbook order: the list's own
-    columns (transcript, hgvs_c, hgvs_p right after gene), then each member's columns in role
-    order, labelled "<role> <sample> <field>"."""
+    columns (transcript, hgvs_c, hgvs_p right after gene; the clinical annotation, labelled
+    as `CLINICAL` says, right after population_af), then each member's columns in role order,
+    labelled "<role> <sample> <field>"."""
     members = sorted(roles, key=len, reverse=True)  # longest first: IDs may hold '_'
     owner = {c: next((m for m in members if c.startswith(f"{m}_")), None) for c in columns}
-    plain = [c for c in columns if owner[c] is None and c not in AFTER_GENE]
-    moved = [c for c in AFTER_GENE if c in columns]
-    at = plain.index("gene") + 1
-    plain[at:at] = moved
-    out = [(c, c, "") for c in plain]
+    plain = [c for c in columns if owner[c] is None]
+    for after, placed in (("gene", AFTER_GENE), ("population_af", AFTER_AF)):
+        if after in plain:
+            moved = [c for c in placed if c in columns]
+            plain = [c for c in plain if c not in moved]
+            at = plain.index(after) + 1
+            plain[at:at] = moved
+    out = [(c, CLINICAL[c][0] if c in CLINICAL else c, "") for c in plain]
     for member, role in roles.items():
         for column in columns:
             if owner[column] == member:
@@ -279,7 +313,10 @@ def _candidates_sheet(ws: Worksheet, table: pd.DataFrame, roles: Mapping[str, st
     for index, ((column, _, name), wrap) in enumerate(zip(layout, wraps, strict=True), 1):
         values = table[column]
         text_only = (name in TEXT_FIELDS) if name else column in TEXT_COLUMNS
-        if not text_only and _is_numeric(values):
+        kind = None if name else CLINICAL.get(column, ("", None))[1]
+        if kind in (int, float):
+            values = [typed(text, kind) for text in values]
+        elif not text_only and _is_numeric(values):
             values = [None if text in MISSING else number(text) for text in values]
         _fill_column(ws, header + 1, index, values, wrap)
     gene = next(i for i, (column, _, _) in enumerate(layout, 1) if column == "gene")
