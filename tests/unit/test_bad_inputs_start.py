@@ -272,6 +272,45 @@ def population_vcf_unindexed(d: Path) -> list[str]:
             "tabix -p vcf"]
 
 
+def clinvar_field_missing(d: Path) -> list[str]:
+    return [set_key(d, "annotation.clinvar.path", "reference/population.vcf.gz"),
+            "value 'CLNSIG'", "not an INFO tag of reference/population.vcf.gz",
+            "its INFO tags are GNOMADAF"]
+
+
+def cadd_unindexed(d: Path) -> list[str]:
+    cadd = d / "reference" / "cadd_unindexed.tsv.gz"
+    with cadd.open("wb") as out:
+        subprocess.run(["bgzip", "-c"], input=b"#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n"
+                       b"1\t100\tA\tG\t0.5\t7.1\n", stdout=out, check=True)
+    set_key(d, "annotation.cadd.path", ["reference/cadd_unindexed.tsv.gz"])
+    return [f"config.yaml:{key_line(d / 'config.yaml', 'annotation.cadd.path[0]')}: key "
+            "'annotation.cadd.path[0]'", "value 'reference/cadd_unindexed.tsv.gz'",
+            "no .tbi/.csi index", "tabix -s 1 -b 2 -e 2 -c '#'"]
+
+
+def spliceai_other_build(d: Path) -> list[str]:
+    spliceai = d / "reference" / "spliceai_grch38.vcf.gz"
+    with spliceai.open("wb") as out:
+        subprocess.run(["bgzip", "-c"], input=(
+            b"##fileformat=VCFv4.0\n##contig=<ID=1,length=248956422>\n"
+            b'##INFO=<ID=SpliceAI,Number=.,Type=String,Description="SpliceAIv1.3">\n'
+            b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+            b"1\t100\t.\tA\tG\t.\t.\tSpliceAI=G|F5|0.00|0.00|0.01|0.00|1|2|3|4\n"),
+            stdout=out, check=True)
+    subprocess.run(["tabix", "-p", "vcf", str(spliceai)], check=True)
+    return [set_key(d, "annotation.spliceai.path", "reference/spliceai_grch38.vcf.gz"),
+            "value 'reference/spliceai_grch38.vcf.gz'", "from another genome build",
+            "its contig 1 is 248,956,422 bp long"]
+
+
+def swegen_other_naming(d: Path) -> list[str]:
+    rename_contigs(d, "population.vcf.gz")  # named 1, 2, X: renamed while annotating
+    set_key(d, "annotation.swegen", {"path": "reference/nochr_population.vcf.gz",
+                                     "af": "GNOMADAF"})
+    return []
+
+
 def gff3_is_fasta(d: Path) -> list[str]:
     return [set_key(d, "reference.gff3", "reference/genome.fa"), "value 'reference/genome.fa'",
             "line 1 is '>chr1', not a GFF3 feature line", "a FASTA file"]
@@ -501,6 +540,8 @@ CASES = [
     Case(population_vcf_naming), Case(population_sv_vcf_naming), Case(gff3_naming),
     Case(af_tag_missing), Case(sv_af_tag_missing), Case(population_vcf_unindexed),
     Case(gff3_is_fasta), Case(gff3_gzip_misnamed), Case(gff3_is_gtf),
+    Case(clinvar_field_missing), Case(cadd_unindexed), Case(spliceai_other_build),
+    Case(swegen_other_naming, ACCEPTED),
     # safety: site names, IDs, YAML, paths
     Case(gmc_leaves_overlay_folder), Case(gmc_absolute_path), Case(gmc_with_slash_in_sheet),
     Case(unit_id_with_space), Case(yaml_python_tag), Case(config_path_with_newline),
@@ -516,7 +557,8 @@ CASES = [
     Case(panel_is_a_folder),
 ]
 SNAKEMAKE_CASES = ("fasta_is_gff3", "par_start_after_end", "population_vcf_naming")
-TOOL_CASES = ("fasta_bgzip", "population_vcf_naming", "population_sv_vcf_naming")
+TOOL_CASES = ("fasta_bgzip", "population_vcf_naming", "population_sv_vcf_naming",
+              "cadd_unindexed", "spliceai_other_build", "swegen_other_naming")
 
 
 @pytest.fixture

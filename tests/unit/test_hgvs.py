@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helgenom.rank.csq import Annotator
+from helgenom.rank.csq import CSQ_FORMAT, Annotator
 from helgenom.rank.gff3 import read_gene_set
 from helgenom.rank.hgvs import BIT, Transcripts, protein_change
 from helpers import need_tools
@@ -122,8 +122,7 @@ def annotate(annotator: Annotator, variants: list[tuple[int, str, str]], gene: s
     return out
 
 
-CSQ_FIELDS = ["Allele", "Consequence", "IMPACT", "SYMBOL", "Gene", "Feature_type", "Feature",
-              "BIOTYPE", "EXON", "INTRON", "HGVSc", "HGVSp", "STRAND", "CANONICAL", "HGNC_ID"]
+CSQ_FIELDS = list(CSQ_FORMAT)  # helgenom's CSQ layout (the clinical columns empty here)
 
 # (POS, REF, ALT, c., p., consequence) on the plus-strand transcript ENSTP0001.2.
 PLUS = [

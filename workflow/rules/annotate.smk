@@ -1,5 +1,7 @@
-# The family's contigs gathered and normalised, with consequences (bcftools csq with the GFF3)
-# and population allele frequencies: one job per family.
+# The family's contigs gathered and normalised, with the clinical annotation sources and
+# population allele frequencies (helgenom annotate-sources: ClinVar, gnomAD, SweGen, CADD,
+# REVEL, SpliceAI, annotation.extra) and consequences (bcftools csq with the GFF3): one job
+# per family.
 
 
 rule annotate_snv:
@@ -12,7 +14,8 @@ rule annotate_snv:
         fasta=FASTA,
         fai=f"{FASTA}.fai",
         gff3=GFF3,
-        population=[POPULATION_VCF] if POPULATION_VCF else [],
+        sources=ANNOTATION_SOURCES,
+        source_indexes=ANNOTATION_SOURCE_INDEXES,
     output:
         vcf="annotation/{family}.snv.vcf.gz",
         index="annotation/{family}.snv.vcf.gz.tbi",
@@ -21,33 +24,36 @@ rule annotate_snv:
     benchmark:
         "benchmarks/annotate_snv/{family}.tsv"
     conda:
-        "../envs/bcftools.yaml"
+        "../envs/helgenom.yaml"
+    threads: 2
     resources:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 3 * 60 * attempt,
     params:
-        # The normalised calls (annotate -a needs an indexed input): removed first, so that
-        # what a failed or killed attempt left cannot stop this one, and when done.
+        # The normalised calls and the annotated ones before csq: removed first, so that what
+        # a failed or killed attempt left cannot stop this one, and when done.
         norm="annotation/{family}.norm.bcf",
         norm_index="annotation/{family}.norm.bcf.csi",
-        population=(
-            f"-a {shlex.quote(POPULATION_VCF)}"
-            f" -c INFO/{shlex.quote(CFG['annotation']['population_af_tag'])}"
-            if POPULATION_VCF
-            else ""
-        ),
+        sources="annotation/{family}.sources.bcf",
+        sources_index="annotation/{family}.sources.bcf.csi",
+        annotation=ANNOTATION_JSON,
     message:
-        "bcftools concat | norm, annotate | csq: gather {wildcards.family}'s contigs, split"
-        " multi-allelics, population frequency and consequences"
+        "bcftools norm, helgenom annotate-sources, bcftools csq: gather {wildcards.family}'s"
+        " contigs, split multi-allelics, clinical sources and population frequencies,"
+        " consequences"
     shell:
-        # annotate -a VCF needs an indexed input, not a pipe: the normalised calls go to a
-        # BCF next to the output first.
+        # annotate -a VCF needs an indexed input, not a pipe: the normalised calls go to an
+        # indexed BCF first. helgenom annotate-sources chains one bcftools annotate per source
+        # (helgenom.annotate.engine) and checks its output before writing it.
         # -p a: take genotypes as they are (csq's default phasing mode aborts on unphased hets).
-        "(rm -f {params.norm:q} {params.norm_index:q}"
+        "(rm -f {params.norm:q} {params.norm_index:q} {params.sources:q} {params.sources_index:q}"
         " && bcftools concat --no-version -Ou {input.bcfs:q}"
         " | bcftools norm --no-version -f {input.fasta:q} -m -any -Ob -o {params.norm:q}"
         " && bcftools index -f -o {params.norm_index:q} {params.norm:q}"
-        " && bcftools annotate --no-version {params.population} -Ou {params.norm:q}"
-        " | bcftools csq --no-version -f {input.fasta:q} -g {input.gff3:q} -p a -Oz -o {output.vcf:q}"
+        " && helgenom annotate-sources --input {params.norm:q} --output {params.sources:q}"
+        " --annotation {params.annotation:q} --threads {threads}"
+        " && bcftools csq --no-version -f {input.fasta:q} -g {input.gff3:q} -p a -Oz"
+        " -o {output.vcf:q} {params.sources:q}"
         " && bcftools index -t {output.vcf:q}"
-        " && rm -f {params.norm:q} {params.norm_index:q}) > {log:q} 2>&1"
+        " && rm -f {params.norm:q} {params.norm_index:q} {params.sources:q}"
+        " {params.sources_index:q}) > {log:q} 2>&1"

@@ -11,6 +11,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from helgenom import ID_PATTERN
+from helgenom.annotate.headers import index_of
+from helgenom.annotate.sources import source_files, sources_json
 from helgenom.cli.validate import check_run
 from helgenom.errors import InputError
 from helgenom.io.reference import calling_contigs
@@ -52,6 +54,15 @@ CFG = RUN.config
 FASTA = CFG["reference"]["fasta"]
 GFF3 = CFG["reference"]["gff3"]
 POPULATION_VCF = CFG["annotation"]["population_vcf"]
+# The small variants' annotation sources (ClinVar, gnomAD, SweGen, CADD, REVEL, SpliceAI,
+# annotation.extra and the legacy population_vcf; helgenom.annotate): their files and indexes
+# are inputs of annotate_snv, and the config section that helgenom annotate-sources reads,
+# as JSON.
+ANNOTATION_SOURCES = source_files(CFG["annotation"])
+ANNOTATION_SOURCE_INDEXES = [
+    str(index_of(Path(path)) or f"{path}.tbi") for path in ANNOTATION_SOURCES
+]
+ANNOTATION_JSON = json.dumps(sources_json(CFG["annotation"]), sort_keys=True)
 POPULATION_SV_VCF = CFG["annotation"]["population_sv_vcf"]
 SV_CALLERS = CFG["calling"]["sv_callers"]
 # SV callers that call the whole family jointly (the others run per sample).

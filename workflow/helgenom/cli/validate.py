@@ -8,6 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from helgenom.annotate.checks import source_problems
 from helgenom.errors import InputError
 from helgenom.rank.model import RankModelError, load_rank_model
 from helgenom.rank.phenotype import check_term
@@ -24,6 +25,9 @@ def _rank_model_error(path: Path) -> str | None:
 
 # Readers of configured files whose format an engine owns.
 FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
+# Checks of configured files of several keys an engine owns: the annotation sources (each
+# bgzipped, indexed, its fields in its header, contigs and build of the reference).
+CONFIG_CHECKS = (source_problems,)
 
 
 def _hpo_term(term: str) -> tuple[str | None, list[str]]:
@@ -39,11 +43,12 @@ def check_run(config: dict, workdir: Path | str = ".", config_source: str = "con
               files: bool = True) -> Run:
     """Every check a run makes before its first job (the workflow's start and `helgenom
     validate` call this): config, sheets, pedigree, HPO terms, FASTQs, configured files and
-    their formats (reference FASTA, GFF3, population VCFs, rank models); InputError with every
-    problem found. `files=False`: the config and sheets only, for the jobs of a run that was
-    checked in full when it started (Snakemake reads the Snakefile again in every job)."""
+    their formats (reference FASTA, GFF3, population VCFs, annotation sources, rank models);
+    InputError with every problem found. `files=False`: the config and sheets only, for the
+    jobs of a run that was checked in full when it started (Snakemake reads the Snakefile
+    again in every job)."""
     return load_run(config, workdir, config_source, file_checks=FILE_CHECKS,
-                    term_check=_hpo_term, files=files)
+                    term_check=_hpo_term, files=files, config_checks=CONFIG_CHECKS)
 
 
 def _n(items: Collection[Any], noun: str) -> str:

@@ -37,6 +37,7 @@ from helgenom.io.vcf import (
 )
 from helgenom.io.vcfwrite import write_vcf
 from helgenom.rank.clinical import COLUMNS as CLINICAL_COLUMNS
+from helgenom.rank.clinical import INTEGER_COLUMNS as CLINICAL_INTEGERS
 from helgenom.rank.clinical import clinical_columns, derived_header
 from helgenom.rank.clinical import info_keys as clinical_keys
 from helgenom.rank.consequence import (
@@ -322,9 +323,18 @@ class CandidateList:
         return len(self.order)
 
     def clinical(self, rows: np.ndarray) -> dict[str, object]:
-        """The clinical annotation columns of `rows` (NA where not annotated)."""
-        return {c: (self.table[c].iloc[rows].to_numpy() if c in self.table
-                    else np.full(len(rows), pd.NA, dtype=object)) for c in CLINICAL_COLUMNS}
+        """The clinical annotation columns of `rows` (NA where not annotated; counts and IDs
+        as integers, though SV rows, which have none, made them floats in the table)."""
+        out: dict[str, object] = {}
+        for c in CLINICAL_COLUMNS:
+            if c not in self.table:
+                out[c] = np.full(len(rows), pd.NA, dtype=object)
+            elif c in CLINICAL_INTEGERS:
+                values = pd.to_numeric(self.table[c].iloc[rows], errors="coerce")
+                out[c] = values.round().astype("Int64").to_numpy()
+            else:
+                out[c] = self.table[c].iloc[rows].to_numpy()
+        return out
 
     def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """Rows start..stop-1 of the candidate list (with their `rank`)."""

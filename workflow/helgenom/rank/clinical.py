@@ -38,6 +38,7 @@ NUMERIC = {"GNOMADAF_grpmax": "gnomad_grpmax_af", "gnomad_hom": "gnomad_hom",
            "SWEGENAF": "swegen_af", "Obs": "local_obs", "Hom": "local_hom", "Frq": "local_frq",
            "CADD": "cadd", "REVEL_score": "revel"}
 INTEGER = {"gnomad_hom", "local_obs", "local_hom"}
+INTEGER_COLUMNS = {*INTEGER, "clinvar_stars", "clinvar_id"}
 INFO_KEYS = ("CLNSIG", "CLNREVSTAT", "CLNVID", *NUMERIC, "Hem", "SpliceAI")
 STRING = "string[pyarrow]"
 # The candidate list's columns from here, in order (after population_af).

@@ -11,7 +11,7 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -506,11 +506,15 @@ def validate_config(config: dict, source: str = "config") -> dict:
 
 
 FileCheck = Callable[[Path], "str | None"]
+# A check of configured files an engine owns (e.g. the annotation sources): (config, workdir,
+# the locator of problems at config keys) -> (errors, warnings).
+ConfigCheck = Callable[[dict, "Path | str", KeyProblem], "tuple[list[Problem], list[Problem]]"]
 
 
 def load_run(config: dict, workdir: Path | str = ".", config_source: str = "config",
              file_checks: Mapping[str, FileCheck] | None = None,
-             term_check: TermCheck | None = None, files: bool = True) -> Run:
+             term_check: TermCheck | None = None, files: bool = True,
+             config_checks: Sequence[ConfigCheck] = ()) -> Run:
     """Validate config, samples.tsv (rows, pedigree, HPO terms), units.tsv (rows, FASTQs) and
     the configured files (FASTA, GFF3, population VCFs and the names and tags that refer to
     them); InputError with all problems of all files. Paths are relative to `workdir`.
@@ -518,7 +522,8 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
     `file_checks` maps a key of CONFIG_FILES (e.g. "rank_model") to a function that reads
     the configured file and returns what is wrong with it (None: nothing); `term_check`
     checks one HPO term (see `hpo_problems`; None: terms are checked by their form only).
-    The engines own those formats: `helgenom.cli.validate.check_run` passes them in.
+    The engines own those formats: `helgenom.cli.validate.check_run` passes them in, and
+    `config_checks`, each reading the config's files of an engine (the annotation sources).
     `files=False` reads the config and sheets only (no FASTQ, reference, source or term
     checks): for a job, whose run was checked in full when it started."""
     problems: list[Problem] = []
@@ -555,9 +560,12 @@ def load_run(config: dict, workdir: Path | str = ".", config_source: str = "conf
         problems += found
         config_ok = not found
     if config_ok and files:
-        errors, notes = _config_file_problems(config, workdir, key_locator(sources),
-                                              file_checks or {})
+        locate = key_locator(sources)
+        errors, notes = _config_file_problems(config, workdir, locate, file_checks or {})
         problems, warnings = problems + errors, warnings + notes
+        for check in config_checks:
+            errors, notes = check(config, workdir, locate)
+            problems, warnings = problems + errors, warnings + notes
     if problems:
         raise InputError(problems)
     return Run(config, {s.sample: s for s in samples}, build_families(samples), units, warnings)

@@ -31,6 +31,7 @@ from helgenom.simulate.genome import (
 )
 from helgenom.simulate.reads import make_template, sample_fragments, write_unit
 from helgenom.simulate.scenarios import SCENARIOS, Sequenced, check_scenario, sequencing_plan
+from helgenom.simulate.sources import write_demo_sources
 from helgenom.simulate.variants import (
     FATHER,
     MALE,
@@ -71,6 +72,13 @@ annotation:
   population_af_tag: GNOMADAF
   population_sv_vcf: reference/population_sv.vcf.gz
   population_sv_af_tag: AF
+  # Simulated clinical sources in their real formats (helgenom.simulate.sources); gnomAD's
+  # AF is not taken (population_vcf above writes GNOMADAF).
+  clinvar: {path: reference/clinvar.vcf.gz}
+  gnomad: {path: reference/gnomad.sites.vcf.gz, af: ""}
+  cadd: {path: reference/cadd.tsv.gz}
+  revel: {path: reference/revel.tsv.gz}
+  spliceai: {path: reference/spliceai.vcf.gz}
 alignment:
   cram: false
 calling:
@@ -189,7 +197,8 @@ def simulate(
     """Write the demo trio under ``outdir``; returns the written files by role.
 
     Keys: fasta, fai, gff3, population_vcf, population_tbi, population_sv_vcf,
-    population_sv_tbi, truth_tsv, truth_vcf, truth_tbi,
+    population_sv_tbi, truth_tsv, truth_vcf, truth_tbi, <name>_source per annotation source
+    (clinvar, gnomad, cadd, revel, spliceai),
     samples, units, config, summary, and ``fastq:<sample>:<unit>:R1|R2`` per FASTQ file.
     ``scenario`` (one of `SCENARIOS`) changes what one sample's reads come from; the sheets
     and the truth set still describe the intended family.
@@ -235,6 +244,10 @@ def simulate(
     _bgzip_and_index(population_sv_vcf_text(reference, trio), paths["population_sv_vcf"])
     _bgzip_and_index(truth_vcf_text(reference, trio.planted), paths["truth_vcf"])
     paths["truth_tsv"].write_text(truth_tsv_text(trio.planted), encoding="ascii")
+    # Its own random stream: every other file of the demo is as without it.
+    for name, path in write_demo_sources(outdir / "reference", reference, trio,
+                                         seed=seed).items():
+        paths[f"{name}_source"] = path
 
     plan = sequencing_plan(reference, trio, depth, scenario, scenario_seed)
     pairs = _write_reads(outdir, reference, trio, plan, read_seed.spawn(len(SAMPLES)))
