@@ -9,7 +9,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from helpers import WORKFLOW_TOOLS, need_tools, read_candidates, snakemake
+from helpers import TEST_DATA, WORKFLOW_TOOLS, genmod, need_tools, read_candidates, snakemake
 
 pytestmark = pytest.mark.e2e
 SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
@@ -194,7 +194,9 @@ def test_the_clinicians_workbook_report_and_index_are_delivered(demo_run):
 
 
 CSQ_FORMAT = ("Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|"
-              "HGVSc|HGVSp|STRAND|CANONICAL|HGNC_ID")
+              "HGVSc|HGVSp|STRAND|CANONICAL|HGNC_ID|CLINVAR_CLNSIG|CLINVAR_CLNREVSTAT|"
+              "REVEL_score|SpliceAI_pred_DS_AG|SpliceAI_pred_DS_AL|SpliceAI_pred_DS_DG|"
+              "SpliceAI_pred_DS_DL")
 
 
 def csq(vcf, chrom: str, pos: str) -> list[dict[str, str]]:
@@ -242,6 +244,69 @@ def test_candidates_and_vcfs_carry_hgvs_and_csq(demo_run):
     (call,) = sv_hits(query(sv_vcf, SV_FORMAT), deletion, 150)
     (entry,) = csq(sv_vcf, call[0], call[1])
     assert (entry["SYMBOL"], entry["Consequence"]) == ("MUTYH", "transcript_ablation")
+
+
+def test_clinical_sources_reach_the_candidate_list_and_the_ranked_vcf(demo_run):
+    """The demo's simulated ClinVar lists every planted SNV as Pathogenic (multiple
+    submitters, 2 stars), CADD/REVEL/SpliceAI score them: the workflow's annotation carries
+    them to the candidate list, the ranked VCF's INFO and CSQ, and into the score."""
+    workdir, truth = demo_run
+    _, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
+    clinvar = {(r[0], r[1], r[3], r[4]): r[2] for r in query(
+        workdir / "reference/clinvar.vcf.gz", "%CHROM\t%POS\t%ID\t%REF\t%ALT\n")}
+    snv_vcf = workdir / "results/DEMO/DEMO.vcf.gz"
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
+                     ].iloc[0]
+        bare = planted["chrom"].removeprefix("chr")  # ClinVar names contigs 1, 2, X
+        assert row["clinvar"] == "Pathogenic" and row["clinvar_stars"] == "2", row
+        assert row["clinvar_id"] == clinvar[(bare, planted["pos"], planted["ref"],
+                                             planted["alt"])]
+        assert float(row["cadd"]) >= 20 and float(row["score_clinical_significance"]) == 10
+        (entry,) = csq(snv_vcf, planted["chrom"], planted["pos"])
+        assert entry["CLINVAR_CLNSIG"] == "Pathogenic"
+        assert entry["CLINVAR_CLNREVSTAT"] == "criteria_provided&_multiple_submitters&_no_conflicts"
+        if planted["consequence"] == "missense":
+            assert float(row["revel"]) >= 0.5 and entry["REVEL_score"] == row["revel"]
+    info = {tuple(r[:2]): r[2:] for r in query(snv_vcf, "%CHROM\t%POS\t%INFO/HGClinVar\t"
+                                                 "%INFO/most_severe_consequence\n")}
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        assert info[(planted["chrom"], planted["pos"])][0] == "P_reviewed"
+    # Benign ClinVar entries and common gnomAD grpmax frequencies reach the VCF too.
+    benign = [r for r in query(snv_vcf, "%INFO/CLNSIG\t%INFO/GNOMADAF_grpmax\n")
+              if r[0].startswith("Benign")]
+    assert benign and all(float(r[1]) >= 0.01 for r in benign if r[1] != ".")
+
+
+def test_clinical_genomics_model_scores_the_workflows_vcf_as_genmod_does(demo_run, tmp_path):
+    """The Clinical Genomics GRCh38 SNV model v0.4 runs unchanged on the family VCF the
+    workflow annotated: RankScore and every category equal the real genmod score 3.12.0's on
+    the ranked VCF, record by record."""
+    from helgenom.cli import main
+
+    workdir, _ = demo_run
+    model = TEST_DATA / "rank-models" / "clinicalgenomics_grch38_rank_model_-v0.4-.ini"
+    prefix = tmp_path / "cg"
+    assert main(["rank", "--vcf", str(workdir / "annotation/DEMO.snv.vcf.gz"),
+                 "--ped", str(workdir / "results/DEMO/DEMO.ped"),
+                 "--gff3", str(workdir / "reference/genes.gff3"),
+                 "--fasta", str(workdir / "reference/genome.fa"),
+                 "--rank-model", str(model), "--out", str(prefix)]) == 0
+    stripped, scored = tmp_path / "stripped.vcf", tmp_path / "genmod.vcf"
+    subprocess.run(["bcftools", "annotate", "-x", "INFO/RankScore,INFO/RankScoreNormalized,"
+                    "INFO/RankResult", "-Ov", "-o", str(stripped), f"{prefix}.vcf.gz"],
+                   check=True)
+    subprocess.run([genmod(), "score", "--skip_plugin_check", "-f",
+                    str(workdir / "results/DEMO/DEMO.ped"), "-r", "-c", str(model), "-o",
+                    str(scored), str(stripped)], check=True, capture_output=True)
+    fmt = "%CHROM:%POS:%REF:%ALT\t%INFO/RankScore\t%INFO/RankResult\n"
+    # RankScore as a number: GENMOD writes -6.0 where helgenom writes -6.
+    ours = {r[0]: (float(r[1].split(":")[1]), r[2]) for r in query(f"{prefix}.vcf.gz", fmt)}
+    theirs = {r[0]: (float(r[1].split(":")[1]), r[2]) for r in query(scored, fmt)}
+    assert len(ours) == len(theirs) > 1000 and ours == theirs
+    # ClinVar, REVEL, SpliceAI (CSQ), CADD and the consequence are scored, not all absent.
+    categories = [list(map(int, v[1].split("|"))) for v in ours.values()]
+    assert len({tuple(c) for c in categories}) > 20
 
 
 def test_qc_report_and_pedigree_are_delivered(demo_run):

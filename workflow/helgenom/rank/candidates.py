@@ -331,7 +331,7 @@ class CandidateList:
                 out[c] = np.full(len(rows), pd.NA, dtype=object)
             elif c in CLINICAL_INTEGERS:
                 values = pd.to_numeric(self.table[c].iloc[rows], errors="coerce")
-                out[c] = values.round().astype("Int64").to_numpy()
+                out[c] = values.round().astype("Int64").array
             else:
                 out[c] = self.table[c].iloc[rows].to_numpy()
         return out
