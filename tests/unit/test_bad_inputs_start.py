@@ -13,6 +13,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,6 +312,37 @@ def swegen_other_naming(d: Path) -> list[str]:
     return []
 
 
+def freqdb_path_is_a_file(d: Path) -> list[str]:
+    return [set_key(d, "freqdb.path", "reference/genome.fa"), "value 'reference/genome.fa'",
+            "not a folder"]
+
+
+def freqdb_manifest_corrupt(d: Path) -> list[str]:
+    db = d / "reference" / "freqdb"
+    db.mkdir(parents=True, exist_ok=True)
+    (db / "manifest.json").write_text('{"format": "helgenom-freqdb", "vers')
+    return [f"{db / 'manifest.json'}", "cannot be read (corrupt?)"]
+
+
+def freqdb_file_truncated(d: Path) -> list[str]:
+    """A real database (the demo trio's truth loaded as one case), one file cut short."""
+    db = d / "reference" / "freqdb"
+    ped = d / "trio.ped"
+    ped.write_text("DEMO\tdemo-father\t0\t0\t1\t1\nDEMO\tdemo-mother\t0\t0\t2\t1\n"
+                   "DEMO\tdemo-proband\tdemo-father\tdemo-mother\t1\t2\n")
+    subprocess.run([sys.executable, "-m", "helgenom.cli", "freqdb", "load", "--db", str(db),
+                    "--vcf", str(d / "truth.vcf.gz"), "--ped", str(ped), "--case-id", "OLD"],
+                   check=True, capture_output=True)
+    victim = next(p for p in sorted(db.rglob("*.parquet")))
+    victim.write_bytes(victim.read_bytes()[:100])
+    return [str(victim), "value '100'", "truncated or overwritten"]
+
+
+def freqdb_not_yet_made(d: Path) -> list[str]:
+    set_key(d, "freqdb.path", "reference/new-freqdb")
+    return ["no database there yet"]
+
+
 def gff3_is_fasta(d: Path) -> list[str]:
     return [set_key(d, "reference.gff3", "reference/genome.fa"), "value 'reference/genome.fa'",
             "line 1 is '>chr1', not a GFF3 feature line", "a FASTA file"]
@@ -542,6 +574,8 @@ CASES = [
     Case(gff3_is_fasta), Case(gff3_gzip_misnamed), Case(gff3_is_gtf),
     Case(clinvar_field_missing), Case(cadd_unindexed), Case(spliceai_other_build),
     Case(swegen_other_naming, ACCEPTED),
+    Case(freqdb_path_is_a_file), Case(freqdb_manifest_corrupt), Case(freqdb_file_truncated),
+    Case(freqdb_not_yet_made, WARNING),
     # safety: site names, IDs, YAML, paths
     Case(gmc_leaves_overlay_folder), Case(gmc_absolute_path), Case(gmc_with_slash_in_sheet),
     Case(unit_id_with_space), Case(yaml_python_tag), Case(config_path_with_newline),

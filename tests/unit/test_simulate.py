@@ -180,7 +180,11 @@ def test_written_files_and_gzip_headers(sim: Path) -> None:
         for lane in (1, 2) if sample == "demo-proband" else (1,):
             for mate in ("R1", "R2"):
                 expected.add(f"fastq/{sample}_L00{lane}_{mate}.fastq.gz")
+    # the earlier cases of the demo GMC's frequency database (loaded by `helgenom simulate`)
+    for case in range(1, 25):
+        expected |= {f"background/BG{case:02d}.{ext}" for ext in ("vcf.gz", "vcf.gz.tbi", "ped")}
     assert {str(p) for p in all_files(sim)} == expected
+    assert (sim / "reference" / "freqdb").is_dir()
     for fq in (sim / "fastq").iterdir():
         header = fq.read_bytes()[:10]
         assert header[:2] == b"\x1f\x8b"

@@ -165,3 +165,21 @@ def test_scout_config_is_planned_with_clinical_vcfs_of_the_panel(small_demo, tmp
     assert "--snv-clinical results/DEMO/DEMO.clinical_snv.vcf.gz" in command
     assert "--sv-clinical results/DEMO/DEMO.clinical_sv.vcf.gz" in command
     assert "--snv-research results/DEMO/DEMO.vcf.gz" in command
+
+
+@pytest.mark.parametrize(("freqdb", "expected"), [
+    ({"path": "reference/freqdb"}, {"freqdb_annotate": 1, "freqdb_load": 1}),
+    ({"path": "reference/freqdb", "load": False}, {"freqdb_annotate": 1, "freqdb_load": 0}),
+    ({"path": ""}, {"freqdb_annotate": 0, "freqdb_load": 0}),
+])
+def test_frequency_database_plans_annotate_and_load(small_demo, tmp_path, freqdb, expected):
+    """With freqdb.path the family is annotated before ranking and loaded after it; load:
+    false annotates only; no path, neither."""
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    config["freqdb"] = freqdb
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    assert {rule: jobs.get(rule, 0) for rule in expected} == expected

@@ -18,10 +18,13 @@ SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     need_tools(*WORKFLOW_TOOLS)
+    from helgenom.cli.simulate import fill_freqdb
     from helgenom.simulate.demo import simulate
 
     workdir = tmp_path_factory.mktemp("demo")
-    simulate(workdir, seed=1)
+    paths = simulate(workdir, seed=1)
+    # as `helgenom simulate` does: the 24 background families in the demo's database
+    assert fill_freqdb(paths, workdir / "reference" / "freqdb") == 24
     result = snakemake(workdir, "--cores", "2")
     assert result.returncode == 0, result.stderr[-5000:]
     truth = pd.read_csv(workdir / "truth.tsv", sep="\t", dtype=str, keep_default_na=False)
@@ -307,6 +310,54 @@ def test_clinical_genomics_model_scores_the_workflows_vcf_as_genmod_does(demo_ru
     # ClinVar, REVEL, SpliceAI (CSQ), CADD and the consequence are scored, not all absent.
     categories = [list(map(int, v[1].split("|"))) for v in ours.values()]
     assert len({tuple(c) for c in categories}) > 20
+
+
+def test_the_gmcs_frequency_database_exposes_the_recurrent_artefact(demo_run, tmp_path):
+    """The proband carries a de novo looking missense (LMNA) that 20 of the 24 earlier
+    families of the demo GMC carry too: its local counts reach the candidate list and demote
+    it below every planted variant. After the run the family is in the database, once."""
+    from helgenom.cli import main
+
+    workdir, truth = demo_run
+    _, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
+    db = workdir / "reference" / "freqdb"
+    backgrounds = query(workdir / "reference/population.vcf.gz", "%CHROM\t%POS\n")
+    artefact = ranked[(ranked["gene"] == "LMNA") & (ranked["local_obs"] != ".")]
+    assert len(artefact) == 1, ranked[ranked["gene"] == "LMNA"]
+    row = artefact.iloc[0]
+    assert [row["chrom"], row["pos"]] not in backgrounds  # gnomAD has never seen it
+    carriers = sum(1 for vcf in sorted((workdir / "background").glob("BG*.vcf.gz"))
+                   if query(vcf, "%CHROM\t%POS\n").count([row["chrom"], row["pos"]]))
+    assert carriers >= 12
+    assert int(row["local_obs"]) == carriers and row["population_af"] == "."
+    assert float(row["local_frq"]) == pytest.approx(carriers / 24, abs=1e-4)
+    assert row["score_allele_frequency"] == "-10" and "AD_dn" in row["models"]
+    planted_ranks = [int(r) for r in ranked.loc[ranked["pos"].isin(truth["pos"]), "rank"]]
+    assert int(row["rank"]) > max(planted_ranks)
+    # The ranked VCF carries the counts for Scout (loqusdb's INFO names).
+    (counts,) = [r for r in query(workdir / "results/DEMO/DEMO.vcf.gz",
+                                  "%CHROM\t%POS\t%INFO/Obs\t%INFO/Frq\n")
+                 if r[:2] == [row["chrom"], row["pos"]]]
+    assert counts[2] == str(carriers)
+    # Loaded after ranking: 25 cases, and the export counts the proband's call too.
+    receipt = json.loads((workdir / "freqdb/DEMO.load.json").read_text())
+    assert receipt["case"] == "DEMO" and receipt["status"] == "loaded" and receipt["cases"] == 25
+    export = tmp_path / "export.vcf.gz"
+    assert main(["freqdb", "export", "--db", str(db), "--out", str(export)]) == 0
+    header = subprocess.run(["bcftools", "view", "-h", str(export)], capture_output=True,
+                            text=True, check=True).stdout
+    assert "##NrCases=25" in header
+    (exported,) = [r for r in query(export, "%CHROM\t%POS\t%INFO/Obs\n")
+                   if r[:2] == [row["chrom"], row["pos"]]]
+    assert exported[2] == str(carriers + 1)
+    # Annotating DEMO again leaves DEMO itself out: the same counts as before it was loaded.
+    again = tmp_path / "again.vcf.gz"
+    assert main(["freqdb", "annotate", "--db", str(db), "--vcf",
+                 str(workdir / "annotation/DEMO.snv.vcf.gz"), "--out", str(again),
+                 "--case-id", "DEMO"]) == 0
+    (reannotated,) = [r for r in query(again, "%CHROM\t%POS\t%INFO/Obs\n")
+                      if r[:2] == [row["chrom"], row["pos"]]]
+    assert reannotated[2] == str(carriers)
 
 
 def test_qc_report_and_pedigree_are_delivered(demo_run):

@@ -64,6 +64,16 @@ ANNOTATION_SOURCE_INDEXES = [
 ]
 ANNOTATION_JSON = json.dumps(sources_json(CFG["annotation"]), sort_keys=True)
 POPULATION_SV_VCF = CFG["annotation"]["population_sv_vcf"]
+# The GMC's frequency database (helgenom freqdb): with a path, each family's calls get the
+# earlier cases' counts before ranking (rule freqdb_annotate), and with load, every family
+# of the run is loaded after the run's families are ranked (rule freqdb_load).
+FREQDB = CFG["freqdb"]["path"]
+FREQDB_LOAD = bool(FREQDB) and CFG["freqdb"]["load"]
+RANK_SNV = (
+    "annotation/{family}.snv.local.vcf.gz"
+    if FREQDB
+    else "annotation/{family}.snv.vcf.gz"
+)
 SV_CALLERS = CFG["calling"]["sv_callers"]
 # SV callers that call the whole family jointly (the others run per sample).
 JOINT_SV_OUTPUT = {
@@ -292,6 +302,8 @@ def final_targets():
     targets = ["results/multiqc/multiqc_report.html", "results/index.html"]
     for family in RUN.families:
         targets += family_targets(family)
+        # The family loaded into the GMC's frequency database (not a result: a receipt).
+        targets += [f"freqdb/{family}.load.json"] if FREQDB_LOAD else []
     return targets + ["results/manifest.json"]
 
 

@@ -3,8 +3,8 @@
 
 rule rank:
     input:
-        vcf="annotation/{family}.snv.vcf.gz",
-        index="annotation/{family}.snv.vcf.gz.tbi",
+        vcf=RANK_SNV,
+        index=f"{RANK_SNV}.tbi",
         ped="results/{family}/{family}.ped",
         sv="calling/{family}.sv.vcf.gz",
         gff3=GFF3,

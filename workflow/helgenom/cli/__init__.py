@@ -16,7 +16,7 @@ from helgenom.io.vcf import prefer_jemalloc
 
 COMMANDS = ("simulate", "samplesheet", "validate", "ped", "manifest", "ploidy", "fastq-check",
             "rank", "qc", "cnv", "upd", "svmerge", "workbook", "report", "report-index",
-            "scout-config", "panel-vcf", "annotate-sources")
+            "scout-config", "panel-vcf", "annotate-sources", "freqdb")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,15 +6,28 @@ import argparse
 import sys
 from pathlib import Path
 
+from helgenom.freqdb.load import load_case
 from helgenom.simulate import demo
 from helgenom.simulate.demo import simulate
 from helgenom.simulate.scenarios import SCENARIOS
 
 
+def fill_freqdb(paths: dict[str, Path], db: Path) -> int:
+    """Load the demo's background families (`background:<case>:vcf|ped` of `paths`) into the
+    frequency database `db`, as the demo config names it; the number of cases loaded."""
+    cases = sorted({key.split(":")[1] for key in paths if key.startswith("background:")})
+    for case in cases:
+        load_case(db, paths[f"background:{case}:vcf"], paths[f"background:{case}:ped"], case)
+    return len(cases)
+
+
 def run(args: argparse.Namespace) -> int:
     paths = simulate(args.outdir, seed=args.seed, size_mb=args.size_mb, depth=args.depth,
                      scenario=args.scenario)
-    print(f"helgenom simulate: wrote {len(paths)} files under {args.outdir}", file=sys.stderr)
+    db = Path(args.outdir) / "reference" / "freqdb"
+    loaded = fill_freqdb(paths, db)
+    print(f"helgenom simulate: wrote {len(paths)} files under {args.outdir}; {loaded} "
+          f"background families in the frequency database {db}", file=sys.stderr)
     print(f"workflow config: {paths['config']} (paths relative to {args.outdir})", file=sys.stderr)
     return 0
 

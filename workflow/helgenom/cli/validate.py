@@ -10,6 +10,7 @@ from typing import Any
 
 from helgenom.annotate.checks import source_problems
 from helgenom.errors import InputError
+from helgenom.freqdb.checks import database_problems
 from helgenom.rank.model import RankModelError, load_rank_model
 from helgenom.rank.phenotype import check_term
 from helgenom.sheets.samplesheet import Run, load_run, load_yaml
@@ -26,8 +27,9 @@ def _rank_model_error(path: Path) -> str | None:
 # Readers of configured files whose format an engine owns.
 FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
 # Checks of configured files of several keys an engine owns: the annotation sources (each
-# bgzipped, indexed, its fields in its header, contigs and build of the reference).
-CONFIG_CHECKS = (source_problems,)
+# bgzipped, indexed, its fields in its header, contigs and build of the reference) and the
+# frequency database (its manifest and files).
+CONFIG_CHECKS = (source_problems, database_problems)
 
 
 def _hpo_term(term: str) -> tuple[str | None, list[str]]:

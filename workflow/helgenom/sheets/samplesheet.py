@@ -645,6 +645,7 @@ CONFIG_FILES = (  # (section, key, what): files a run needs, checked at start wh
     ("prioritisation", "sv_rank_model", "SV rank model"),
     ("prioritisation", "panel", "gene panel"),
     ("prioritisation", "reduced_penetrance", "reduced-penetrance gene list"),
+    ("freqdb", "profile_vcf", "frequency database profile sites"),
 )
 
 

@@ -21,6 +21,7 @@ from typing import BinaryIO
 import numpy as np
 
 from helgenom import __version__
+from helgenom.simulate.background import plant_artefact, write_background
 from helgenom.simulate.genome import (
     MIN_SIZE_MB,
     Interval,
@@ -79,6 +80,10 @@ annotation:
   cadd: {path: reference/cadd.tsv.gz}
   revel: {path: reference/revel.tsv.gz}
   spliceai: {path: reference/spliceai.vcf.gz}
+freqdb:
+  # The demo GMC's frequency database: 24 simulated earlier families, loaded by
+  # `helgenom simulate`; the run adds DEMO to it at the end.
+  path: reference/freqdb
 alignment:
   cram: false
 calling:
@@ -198,7 +203,8 @@ def simulate(
 
     Keys: fasta, fai, gff3, population_vcf, population_tbi, population_sv_vcf,
     population_sv_tbi, truth_tsv, truth_vcf, truth_tbi, <name>_source per annotation source
-    (clinvar, gnomad, cadd, revel, spliceai),
+    (clinvar, gnomad, cadd, revel, spliceai), ``background:<case>:vcf|ped`` per background
+    family of the frequency database,
     samples, units, config, summary, and ``fastq:<sample>:<unit>:R1|R2`` per FASTQ file.
     ``scenario`` (one of `SCENARIOS`) changes what one sample's reads come from; the sheets
     and the truth set still describe the intended family.
@@ -220,6 +226,10 @@ def simulate(
 
     reference = build_reference(np.random.default_rng(genome_seed), size_mb)
     trio = build_trio(np.random.default_rng(variant_seed), reference)
+    # The recurrent artefact of the GMC's frequency database: on the proband's reads, where it
+    # looks like a rare de novo missense; the background families loaded into the demo's
+    # database carry it too (helgenom.simulate.background). No random draw changes.
+    plant_artefact(reference, trio)
 
     paths: dict[str, Path] = {
         "fasta": outdir / "reference/genome.fa",
@@ -244,6 +254,13 @@ def simulate(
     _bgzip_and_index(population_sv_vcf_text(reference, trio), paths["population_sv_vcf"])
     _bgzip_and_index(truth_vcf_text(reference, trio.planted), paths["truth_vcf"])
     paths["truth_tsv"].write_text(truth_tsv_text(trio.planted), encoding="ascii")
+    # The earlier cases of the demo's GMC, for its frequency database (`helgenom simulate`
+    # loads them into reference/freqdb, made here empty): VCF + PED per family.
+    (outdir / "reference" / "freqdb").mkdir(exist_ok=True)
+    for family in write_background(outdir / "background", reference, trio.pool,
+                                   trio.planted, seed=seed):
+        paths[f"background:{family.case_id}:vcf"] = family.vcf
+        paths[f"background:{family.case_id}:ped"] = family.ped
     # Its own random stream: every other file of the demo is as without it.
     for name, path in write_demo_sources(outdir / "reference", reference, trio,
                                          seed=seed).items():
