@@ -198,6 +198,12 @@ def _gene_mask(genes: pd.Series, wanted: frozenset[str]) -> np.ndarray:
     return np.array([bool(wanted.intersection(g)) for g in genes], dtype=bool)
 
 
+def _missing(n: int) -> pd.Categorical:
+    """`n` missing values."""
+    return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8),
+                                     categories=pd.Index([], dtype=object))
+
+
 def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
                scorers: dict[str, RankModel], csq_format: list[str] | None = None,
                padding: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -213,7 +219,8 @@ def score_rows(table: pd.DataFrame, family_result: pd.DataFrame,
             continue
         records = table.loc[rows, ["CHROM", "POS", "REF", "ALT", "FILTER"]].copy()
         for key in model.info_keys():
-            records[key] = table.loc[rows, key] if key in table else pd.NA
+            # An absent key: all missing, as a categorical (factorised without a pass).
+            records[key] = table.loc[rows, key] if key in table else _missing(len(records))
         fmt = None
         if "CSQ" in records and csq_format is None and "csq" in table:
             # helgenom's CSQ, as the ranked VCF has it
@@ -327,8 +334,8 @@ class CandidateList:
         as integers, though SV rows, which have none, made them floats in the table)."""
         out: dict[str, object] = {}
         for c in CLINICAL_COLUMNS:
-            if c not in self.table:
-                out[c] = np.full(len(rows), pd.NA, dtype=object)
+            if c not in self.table:  # not annotated: '.' (as the TSV writes NA), made in Arrow
+                out[c] = text_column(["."], np.zeros(len(rows), dtype=np.int64))
             elif c in CLINICAL_INTEGERS:
                 values = pd.to_numeric(self.table[c].iloc[rows], errors="coerce")
                 out[c] = values.round().astype("Int64").array
