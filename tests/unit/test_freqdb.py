@@ -239,6 +239,24 @@ def test_loading_a_case_again_replaces_it(tmp_path: Path, many_shards: None) -> 
     assert stats["cases"] == 2 and stats["shards"] == 2  # chr1, chr2 (no chrX variant left)
 
 
+def test_a_case_id_reused_for_other_samples_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Loading a case again replaces it only with the same samples (or more): another
+    family under the same case ID is an error naming the case and its samples, and the
+    database is unchanged."""
+    vcf_a, ped_a, _ = random_family(tmp_path, "A", 1)
+    vcf_b, ped_b, _ = random_family(tmp_path, "B", 2)
+    db = tmp_path / "db"
+    assert load(db, vcf_a, ped_a, "A") == 0
+    before = exported(db, tmp_path, "before.vcf.gz")
+    capsys.readouterr()
+    code = load(db, vcf_b, ped_b, "A")
+    err = capsys.readouterr().err
+    assert code == 2 and "case A is in the database with the samples" in err
+    assert "another family under the same case ID" in err
+    assert exported(db, tmp_path, "after.vcf.gz") == before
+
+
 def test_the_same_individual_under_another_case_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     vcf_a, ped_a, _ = random_family(tmp_path, "A", 1)

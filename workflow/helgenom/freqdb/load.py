@@ -372,6 +372,22 @@ def load_case(db: Path | str, vcf: Path | str, ped: Path | str, case_id: str,
     return store_case(db, case_id, counted, entry, svs, str(vcf), sv_distance, build)
 
 
+def _check_same_family(old: dict[str, Any], new: dict[str, Any], case_id: str, source: str
+                       ) -> None:
+    """A case ID loaded again must be the same family: its earlier samples all present (a
+    member may be added). Another family given the ID would silently replace the first."""
+    before = [s["id"] for s in old.get("samples", [])]
+    now = {s["id"] for s in new.get("samples", [])}
+    missing = [s for s in before if s not in now]
+    if missing:
+        raise InputError([Problem(source, None, "case_id", case_id,
+                                  f"case {case_id} is in the database with the samples "
+                                  f"{', '.join(before)}; this VCF/PED lacks {', '.join(missing)}: "
+                                  "another family under the same case ID? Give it its own "
+                                  "case ID (loading a case again replaces it only with the "
+                                  "same samples, or more)")])
+
+
 def store_case(db: Path | str, case_id: str, counted: CaseVariants, entry: dict[str, Any],
                svs: pd.DataFrame | None = None, source: str = "input",
                sv_distance: int | None = None, build: str | None = None) -> LoadResult:
@@ -383,6 +399,8 @@ def store_case(db: Path | str, case_id: str, counted: CaseVariants, entry: dict[
     with store.locked(db, exclusive=True):
         manifest = store.read_manifest(db, create=True)
         replaced = case_id in manifest["cases"]
+        if replaced:
+            _check_same_family(manifest["cases"][case_id], entry, case_id, str(vcf))
         wanted = sv_distance if sv_distance is not None else DEFAULT_SV_DISTANCE
         if manifest["sv_distance"] is None:
             manifest["sv_distance"] = wanted
