@@ -222,3 +222,22 @@ def test_every_compound_heterozygote_names_its_partner(loaded) -> None:
             # partner's ID keeps its symbolic ALT, which no partner name can spell.
             assert compound["variant"] == partner["_id"], planted["id"]
             assert adapter.variant(compound["variant"])["rank_score"] == partner["rank_score"]
+
+
+def test_scout_shows_the_clinical_annotation_of_every_planted_snv(loaded) -> None:
+    """The demo's ClinVar, CADD, REVEL and SpliceAI reach Scout through the ranked VCF: INFO
+    CLNSIG/CLNREVSTAT/CLNVID and CADD, CSQ REVEL_score and SpliceAI_pred_DS_*."""
+    from scout.constants import CLINSIG_MAP  # Scout stores significance as its code
+
+    adapter, _, _, truth = loaded
+    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+        variant = planted_in_scout(adapter, planted)
+        (clnsig,) = variant["clnsig"]
+        assert CLINSIG_MAP[clnsig["value"]] == "Pathogenic", (planted["id"], clnsig)
+        assert "multiple_submitters" in clnsig["revstat"] and clnsig["accession"] > 900000
+        assert variant["cadd_score"] >= 20, planted["id"]
+        # Scout keeps the gene's highest SpliceAI delta score (from the CSQ's DS_* fields).
+        genes = variant.get("genes") or []
+        assert genes and max(g.get("spliceai_score") or 0 for g in genes) > 0, planted["id"]
+        if planted["consequence"] == "missense":
+            assert variant["revel"] >= 0.5, (planted["id"], variant.get("revel"))
