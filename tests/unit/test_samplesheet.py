@@ -365,7 +365,8 @@ def test_repository_config_is_valid() -> None:
      "'reference.par[0]': value 'chrX-1': must be a region CHROM:START-END (1-based, START "
      "<= END), like chrX:10001-2781479"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
-     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, scout"),
+     "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, scout, "
+     "freqdb"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:

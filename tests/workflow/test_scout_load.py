@@ -176,7 +176,7 @@ def test_the_case_is_loaded_with_its_members_qc_phenotype_and_files(loaded) -> N
     assert stored["has_svvariants"] is True and stored["rank_score_threshold"] == -100
     assert set(stored["vcf_files"]) == {"vcf_snv", "vcf_snv_research", "vcf_sv",
                                         "vcf_sv_research"}
-    assert (stored["rank_model_version"], stored["sv_rank_model_version"]) == ("1.0", "1.0")
+    assert (stored["rank_model_version"], stored["sv_rank_model_version"]) == ("2.0", "1.0")
 
 
 def test_every_planted_variant_has_its_rank_score_and_model(loaded) -> None:
