@@ -67,6 +67,7 @@ demo: venv tools demo/.simulated
 	@echo "  report index:   demo/results/index.html"
 	@echo "  QC report:      demo/results/multiqc/multiqc_report.html"
 	@echo "  run manifest:   demo/results/manifest.json"
+	@echo "  frequency db:   demo/reference/freqdb (24 earlier families + DEMO; helgenom freqdb stats --db demo/reference/freqdb)"
 	@echo "  planted truth:  demo/truth.tsv"
 
 test: venv test-tools $(GENMOD_VENV)/.installed-$(GENMOD_VERSION)
