@@ -252,3 +252,34 @@ def test_writers_in_threads_at_once_write_the_same_bytes() -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         for got in pool.map(write, range(36)):
             assert got == expected
+
+
+def test_text_between_virtual_offsets_and_read_ahead(tmp_path) -> None:
+    """The text between two virtual offsets, streamed in small pieces, is the slice of the
+    inflated file; a reader thread's error reaches the caller."""
+    import subprocess
+
+    from helgenom.io.ahead import read_ahead
+    from helgenom.io.bgzf import inflate_blocks, text_between
+
+    text = b"".join(b"chr1\t%d\t.\tA\tC\n" % i for i in range(200_000))
+    path = tmp_path / "t.gz"
+    path.write_bytes(subprocess.run(["bgzip", "-c"], input=text, capture_output=True,
+                                    check=True).stdout)
+    blocks = list(inflate_blocks(path.read_bytes()))
+    assert len(blocks) > 10
+    starts = {address: sum(len(d) for _, d in blocks[:i]) for i, (address, _) in
+              enumerate(blocks)}
+    (a1, _), (a2, _) = blocks[2], blocks[7]
+    begin, end = (a1 << 16) | 100, (a2 << 16) | 50
+    got = list(read_ahead(text_between(str(path), begin, end, chunk_bytes=1 << 16)))
+    assert len(got) > 1
+    assert b"".join(got) == text[starts[a1] + 100:starts[a2] + 50]
+    assert list(text_between(str(path), end, begin)) == []
+
+    def broken():
+        yield b"x"
+        raise ValueError("inflate failed")
+
+    with pytest.raises(ValueError, match="inflate failed"):
+        list(read_ahead(broken()))

@@ -52,7 +52,8 @@ from helgenom.freqdb import keys, store
 from helgenom.freqdb.export import INFO_LINES, info_text, read_case_svs
 from helgenom.freqdb.keys import SNV_FLAG, variant_keys
 from helgenom.freqdb.sv import cluster, cluster_counts, is_sv_allele, match_clusters
-from helgenom.io.bgzf import BgzfWriter, inflate_blocks
+from helgenom.io.ahead import read_ahead
+from helgenom.io.bgzf import BgzfWriter, text_between
 from helgenom.io.tabix import (
     TBI_MAX_END,
     ContigIndex,
@@ -425,65 +426,7 @@ def _sections(written: _Written, addresses: np.ndarray, block_starts: np.ndarray
 def _bgzf_text(path: str, begin: int, end: int) -> Iterator[bytes]:
     """The text between two virtual offsets of a BGZF file, in chunks, inflated by a reader
     thread one chunk ahead."""
-    first, skip = begin >> 16, begin & 0xFFFF
-    last, keep = end >> 16, end & 0xFFFF
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def offer(item: bytes | BaseException | None) -> None:
-        while not stop.is_set():
-            with suppress(queue.Full):
-                chunks.put(item, timeout=0.2)
-                return
-
-    def read() -> None:
-        try:
-            with open(path, "rb") as handle:
-                address, pending, out, size = first, b"", [], 0
-                while address <= last and not stop.is_set():
-                    raw = pending + os.pread(handle.fileno(), BLOCK_BYTES // 4,
-                                             address + len(pending))
-                    complete = 0
-                    while complete + 18 <= len(raw):
-                        block = int.from_bytes(raw[complete + 16:complete + 18], "little") + 1
-                        if complete + block > len(raw):
-                            break
-                        complete += block
-                    if not complete:
-                        if len(raw) == len(pending):
-                            break  # end of the file
-                        pending = raw
-                        continue
-                    for at, data in inflate_blocks(raw[:complete], address, last, path):
-                        if at == last:
-                            data = data[:keep]
-                        if at == first:
-                            data = data[skip:]
-                        out.append(data)
-                        size += len(data)
-                        if at >= last:
-                            break
-                    if size >= BLOCK_BYTES or address + complete > last:
-                        offer(b"".join(out))
-                        out, size = [], 0
-                    pending = raw[complete:]
-                    address += complete
-                if out:
-                    offer(b"".join(out))
-        except BaseException as error:
-            offer(error)
-        finally:
-            offer(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        while (item := chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
+    return read_ahead(text_between(path, begin, end, BLOCK_BYTES))
 
 
 def _annotate_part(db: _Db, vcf: str, begin: int, end: int, out: str) -> tuple[VcfPart, int,

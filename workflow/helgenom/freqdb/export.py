@@ -331,15 +331,19 @@ def export(db: Path | str, out: Path | str, sv: bool = False) -> Written:
                     if lo == hi:
                         continue
                     part = table.slice(lo, hi - lo)
-                    writer.add(contig["name"], key_positions(part["key"].to_numpy()),
-                               part["ref"], part["alt"],
-                               info_text(*(part[c].to_numpy().astype(np.int64)
-                                           for c in ("obs", "hom", "hem")), cases))
+                    _add_counts(writer, contig["name"], part, cases)
             path = writer.finish()
         except BaseException:
             writer.abort()
             raise
     return Written(path, writer.records, cases)
+
+
+def _add_counts(writer: RecordWriter, contig: str, part: pa.Table, cases: int) -> None:
+    """The records of a contig's counts (key, ref, alt, obs, hom, hem) to `writer`."""
+    writer.add(contig, key_positions(part["key"].to_numpy()), part["ref"], part["alt"],
+               info_text(*(part[c].to_numpy().astype(np.int64) for c in ("obs", "hom", "hem")),
+                         cases))
 
 
 # --------------------------------------------------------------------------- merge
@@ -519,10 +523,7 @@ def merge(out: Path | str, inputs: list[Path | str], sv_distance: int = 500) -> 
                       if len(contig) else np.zeros(1, dtype=np.int64))
             for a, b in itertools.pairwise(bounds):
                 part = counts.slice(a, b - a)
-                writer.add(names[int(contig[a])], key_positions(part["key"].to_numpy()),
-                           part["ref"], part["alt"],
-                           info_text(*(part[c].to_numpy().astype(np.int64)
-                                       for c in ("obs", "hom", "hem")), cases))
+                _add_counts(writer, names[int(contig[a])], part, cases)
         path = writer.finish()
     except BaseException:
         writer.abort()

@@ -168,3 +168,42 @@ def copy_file(source: str | os.PathLike[str], sink: BinaryIO) -> int:
                 sink.write(block)
                 done += len(block)
     return done
+
+
+def text_between(path: str, begin: int, end: int, chunk_bytes: int = 1 << 22
+                 ) -> Iterator[bytes]:
+    """The text of BGZF file `path` between virtual offsets `begin` and `end` (from a .tbi),
+    in chunks of about `chunk_bytes`, read and inflated a piece at a time."""
+    first, skip = begin >> 16, begin & 0xFFFF
+    last, keep = end >> 16, end & 0xFFFF
+    if (first, skip) >= (last, keep):
+        return
+    with open(path, "rb") as handle:
+        address, pending, out, size = first, b"", [], 0
+        while address <= last:
+            raw = pending + os.pread(handle.fileno(), chunk_bytes // 4, address + len(pending))
+            complete = 0  # the bytes of the whole blocks in `raw`
+            while complete + 18 <= len(raw):
+                block = int.from_bytes(raw[complete + 16:complete + 18], "little") + 1
+                if complete + block > len(raw):
+                    break
+                complete += block
+            if not complete:
+                if len(raw) == len(pending):
+                    break  # the end of the file
+                pending = raw
+                continue
+            for at, data in inflate_blocks(raw[:complete], address, last, path):
+                if at == last:
+                    data = data[:keep]
+                if at == first:
+                    data = data[skip:]
+                out.append(data)
+                size += len(data)
+            if size >= chunk_bytes or address + complete > last:
+                yield b"".join(out)
+                out, size = [], 0
+            pending = raw[complete:]
+            address += complete
+        if out:
+            yield b"".join(out)

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from helgenom.errors import InputError, Problem
-from helgenom.io.bgzf import EOF, compress_blocks, inflate_blocks
+from helgenom.io.bgzf import EOF, compress_blocks, inflate_blocks, text_between
 
 
 @dataclass
@@ -391,27 +391,7 @@ class RecordText:
 
     def _inflated(self, begin: int, end: int) -> Iterator[bytes]:
         """The text between virtual offsets `begin` and `end`, in chunks."""
-        first, skip = begin >> 16, begin & 0xFFFF
-        last, keep = end >> 16, end & 0xFFFF
-        if (first, skip) >= (last, keep):
-            return
-        with open(self.path, "rb") as handle:
-            raw = os.pread(handle.fileno(), last - first + (1 << 16) + 1, first)
-        pieces: list[bytes] = []
-        size = 0
-        blocks = inflate_blocks(raw, first, last if keep else last - 1, self.path)
-        for address, data in blocks:
-            if address == last:
-                data = data[:keep]
-            if address == first:
-                data = data[skip:]
-            pieces.append(data)
-            size += len(data)
-            if size >= TEXT_CHUNK:
-                yield b"".join(pieces)
-                pieces, size = [], 0
-        if pieces:
-            yield b"".join(pieces)
+        return text_between(self.path, begin, end, TEXT_CHUNK)
 
     def header(self) -> bytes:
         return b"".join(self._inflated(0, self.header_end))

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helgenom.io import bgzf
+from helgenom.io.ahead import read_ahead
 from helgenom.io.bgzf import BgzfWriter, compress_blocks, copy_file
 from helgenom.io.tabix import (
     TBI_MAX_END,
@@ -418,37 +419,6 @@ class _Behind:
             raise self.error
 
 
-def _ahead(source: io.BufferedIOBase, size: int) -> Iterator[bytes]:
-    """`source` in chunks of `size` bytes, the next read while this one is used."""
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def offer(item: bytes | BaseException | None) -> None:
-        while not stop.is_set():
-            with suppress(queue.Full):
-                chunks.put(item, timeout=0.2)
-                return
-
-    def run() -> None:
-        try:
-            while not stop.is_set() and (chunk := source.read(size)):
-                offer(chunk)
-        except BaseException as error:  # raised again in the caller's thread
-            offer(error)
-        finally:
-            offer(None)
-
-    reader = threading.Thread(target=run, daemon=True)
-    reader.start()
-    try:
-        while (item := chunks.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
 def _copy_header(source: io.BufferedIOBase, sink: io.BufferedIOBase, extra_header: list[str]
                  ) -> int:
     """The header of `source` (with `extra_header` lines before #CHROM) to `sink`; its bytes."""
@@ -487,7 +457,7 @@ def _merge_records(source: io.BufferedIOBase, sink: io.BufferedIOBase, rows: _Ro
     try:
         # Records go into one reused buffer; the part line at its end moves to the front.
         buffer, filled = bytearray(2 * READ_AHEAD_BYTES), 0
-        for chunk in _ahead(source, READ_AHEAD_BYTES):
+        for chunk in read_ahead(iter(lambda: source.read(READ_AHEAD_BYTES), b"")):
             if len(buffer) - filled < len(chunk):  # a record longer than a block
                 buffer = buffer[:filled] + bytearray(len(chunk) + len(buffer))
             buffer[filled:filled + len(chunk)] = chunk
