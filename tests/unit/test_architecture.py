@@ -28,9 +28,12 @@ ALLOWED: dict[str, set[str]] = {
     "report": BASE | {"io", "sheets"},
     "annotate": BASE | {"io", "sheets"},
     "freqdb": BASE | {"io", "sheets"},
+    "mito": BASE | {"io", "sheets"},
+    "repeats": BASE | {"io", "sheets"},
+    "bundle": BASE | {"io", "sheets"},
     "simulate": BASE,
     "cli": BASE | {"io", "sheets", "rank", "qc", "sv", "report", "annotate", "freqdb",
-                   "simulate"},
+                   "simulate", "mito", "repeats", "bundle"},
 }
 STAGES = set(ALLOWED) - {"base"}
 

@@ -70,9 +70,10 @@ def sheet_line(path: Path, start: str) -> int:
 
 
 def rename_contigs(demo: Path, name: str) -> Path:
-    """reference/<name> with its contigs renamed chr1 -> 1 (bcftools), bgzipped and indexed."""
+    """reference/<name> with its contigs renamed chr1 -> 1, chrM -> MT (Ensembl's naming;
+    bcftools), bgzipped and indexed."""
     mapping = demo / "chr_names.txt"
-    mapping.write_text("chr1 1\nchr2 2\nchrX X\n")
+    mapping.write_text("chr1 1\nchr2 2\nchrX X\nchrM MT\n")
     out = demo / "reference" / f"nochr_{name}"
     subprocess.run(["bcftools", "annotate", "--rename-chrs", str(mapping), "-Oz", "-o", str(out),
                     str(demo / "reference" / name)], check=True)

@@ -352,7 +352,7 @@ def test_hgvs_and_csq_are_the_single_pass_ones(tmp_path, monkeypatch):
                 "gts": {s: str(rng.choice(genotypes)) for s in SAMPLES}}
                for c, p, r, a in (line.split("\t") for line in population.splitlines())]
     truth = pd.read_csv(demo / "truth.tsv", sep="\t", dtype=str)
-    contigs = ("chr1", "chr2", "chrX")
+    contigs = ("chr1", "chr2", "chrX", "chrM")  # the demo's population has a chrM variant
     records += [{"chrom": t["chrom"], "pos": int(t["pos"]), "ref": t["ref"], "alt": t["alt"],
                  "gene": t["gene"], "csq": t["consequence"],
                  "gts": {names[s]: t[s] for s in names}}

@@ -806,3 +806,78 @@ def test_the_assets_are_package_data() -> None:
     assert {"assets/*.css", "assets/*.js"} <= set(globs), (
         'add "helgenom.report" = ["assets/*.css", "assets/*.js"] to '
         "[tool.setuptools.package-data]")
+
+
+# ---------------------------------------------------------------- repeats and SMN (issue #16)
+REPEATS_TSV = (
+    "family\trepid\tgene\tchrom\tpos\tend\trepeat_unit\treference_units\tdisease\tinheritance"
+    "\tnormal_max\tpathologic_min\tcall\tstranger_status\tfilter\tnote"
+    + "".join(f"\t{m}_{f}" for m in ("kid", "dad", "mum") for f in ("REPCN", "status", "REPCI",
+                                                                     "LC")) + "\n"
+    "FAM\tDMPK\tDMPK\tchr19\t45770205\t45770264\tCTG\t20\tDM1 <b>x</b>\tAD\t34\t50\tpathogenic"
+    "\tfull_mutation\tPASS\tAD: at or over the pathogenic size (50) in proband kid 5/120"
+    "\t5/120\tfull_mutation\t.\t31\t5/13\tnormal\t.\t30\t12/45\tpre_mutation\t.\t29\n"
+    "FAM\tHTT\tHTT\tchr4\t3074877\t3074933\tCAG\t19\tHuntington\tAD\t34\t36\tnormal\tnormal"
+    "\tPASS\t.\t17/22\tnormal\t.\t31\t17/19\tnormal\t.\t30\t19/22\tnormal\t.\t29\n")
+SMN_TSV = ("Sample\tisSMA\tisCarrier\tSMN1_CN\tSMN2_CN\tSMN2delta7-8_CN\tTotal_CN_raw\t"
+           "Full_length_CN_raw\tg.27134T>G_CN\tSMN1_CN_raw\tfamily\trole\tcall\n"
+           "kid\tFalse\tFalse\t2\t2\t0\t4.0\t4.0\t0\t2.0\tFAM\tproband\tSMN1 2 copies\n"
+           "dad\tFalse\tTrue\t1\t2\t0\t3.0\t3.0\t0\t1.0\tFAM\tfather\tcarrier: one SMN1 copy\n"
+           "mum\tFalse\tFalse\t2\t3\t0\t5.0\t5.0\t0\t2.0\tFAM\tmother\tSMN1 2 copies\n")
+
+
+def with_repeats(tmp_path: Path) -> dict[str, Path]:
+    paths = write_inputs(tmp_path / "in")
+    paths["repeats"] = tmp_path / "in" / "FAM.repeats.tsv"
+    paths["repeats"].write_text(REPEATS_TSV)
+    paths["smn"] = tmp_path / "in" / "FAM.smn.tsv"
+    paths["smn"].write_text(SMN_TSV)
+    return paths
+
+
+def test_repeat_expansions_and_smn_follow_the_qc(tmp_path: Path) -> None:
+    paths = with_repeats(tmp_path)
+    out = tmp_path / "r.html"
+    assert helgenom(*report_args(paths, out)) == 0
+    doc = parse(out)
+    sections = [n.attrs.get("id") for n in doc.find("section")]
+    assert sections[:3] == ["qc", "repeats", "candidates-section"]
+    section = doc.one("section", id="repeats")
+    assert "DMPK (DM1 <b>x</b>, AD)" in section.one("p", cls="alert").text()  # escaped text
+    assert not section.find("b")
+    rows = section.one("table", id="repeats-table").find("tr")[1:]
+    first = [td.text() for td in rows[0].find("td")]
+    assert first[:6] == ["DMPK", "DM1 <b>x</b>", "AD", "chr19:45,770,205", "CTG",
+                         "\u2264 34 / \u2265 50"]
+    assert first[6:9] == ["5/120 (full_mutation)", "5/13 (normal)", "12/45 (pre_mutation)"]
+    assert first[9] == "pathogenic" and "flag" in rows[0].attrs["class"]
+    smn = section.one("table", id="smn-table").find("tr")[1:]
+    assert [[td.text() for td in tr.find("td")] for tr in smn][1] == [
+        "dad (father)", "1", "2", "0", "carrier: one SMN1 copy"]
+    assert doc.one("a", href="#repeats").text() == "Repeats / SMN"
+    footer = [tr.find("td")[0].text() for tr in doc.one("table", id="inputs").find("tr")[1:]]
+    assert {"repeat expansions", "SMN copy numbers"} <= set(footer)
+
+
+def test_without_repeats_the_page_has_no_repeats_section(written) -> None:
+    _, _, doc = written
+    assert not doc.find("section", id="repeats") and not doc.find("a", href="#repeats")
+
+
+@pytest.mark.parametrize(("key", "text", "said"), [
+    ("repeats", REPEATS_TSV.replace("\nFAM\tHTT", "\nOTHER\tHTT"),
+     "FAM.repeats.tsv:3: column 'family': value 'OTHER': a row of another family"),
+    ("repeats", REPEATS_TSV.replace("mum_REPCN", "eve_REPCN"), "no repeat sizes of mum"),
+    ("repeats", REPEATS_TSV.replace("\tcall\t", "\tcalled\t", 1), "no column 'call'"),
+    ("smn", SMN_TSV.replace("\nmum\t", "\neve\t"), "no copy numbers of mum"),
+])
+def test_bad_repeat_tables_are_one_line_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, text: str, said: str
+        ) -> None:
+    paths = with_repeats(tmp_path)
+    paths[key].write_text(text)
+    out = tmp_path / "out" / "r.html"
+    assert helgenom(*report_args(paths, out)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err and str(paths[key]) in err, err
+    assert not out.exists()

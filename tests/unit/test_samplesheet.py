@@ -337,7 +337,9 @@ def test_config_defaults_are_filled_without_touching_the_input() -> None:
         "snv_caller": "bcftools", "sv_callers": ["delly", "tiddit", "cnv"],
         "sv_merge": {"overlap": 0.5, "distance": 500,
                      "priority": ["delly", "manta", "tiddit", "cnv", "cnvnator"]},
-        "min_mapq": 20, "min_baseq": 13}
+        "min_mapq": 20, "min_baseq": 13, "scatter_mb": 50,
+        "mito": {"contig": "auto", "min_af": 0.03, "min_alt_reads": 5, "min_baseq": 20,
+                 "max_depth": 20000}}
     assert filled["prioritisation"]["gates"]["min_dp"] == 3
     assert filled["prioritisation"]["gates"]["min_gq"] == 20
     assert filled["reference"]["chrx"] == "chrX" and filled["gmc"] == ""
@@ -355,7 +357,7 @@ def test_repository_config_is_valid() -> None:
      "be one of bcftools, freebayes"),
     ("calling:\n  snv_calller: freebayes\n", "c.yaml:6: key 'calling.snv_calller': unknown key "
      "(did you mean 'calling.snv_caller'?); allowed here: snv_caller, sv_callers, sv_merge, "
-     "min_mapq, min_baseq"),
+     "min_mapq, min_baseq, scatter_mb, mito"),
     ("calling:\n  min_mapq: '20'\n", "c.yaml:6: key 'calling.min_mapq': value '20': must be an "
      "integer, not a string"),
     ("calling:\n  min_mapq: 99\n", "c.yaml:6: key 'calling.min_mapq': value '99': must be "
@@ -366,7 +368,7 @@ def test_repository_config_is_valid() -> None:
      "<= END), like chrX:10001-2781479"),
     ("cohort: x\n", "c.yaml:5: key 'cohort': unknown key; allowed here: samples, units, gmc, "
      "gmc_dir, reference, annotation, alignment, calling, prioritisation, qc, manifest, scout, "
-     "freqdb"),
+     "freqdb, repeats"),
 ])
 def test_config_errors_name_key_path_value_and_yaml_line(tmp_path: Path, text: str,
                                                          expected: str) -> None:

@@ -18,6 +18,7 @@ from helgenom.cli.simulate import register
 from helgenom.simulate import reads as sim_reads
 from helgenom.simulate.demo import CONFIG_YAML, simulate
 from helgenom.simulate.genome import CODON_TABLE, encode, revcomp
+from helgenom.simulate.variants import MT_COPIES
 
 SEED, SIZE_MB, DEPTH = 7, 0.3, 4.0
 SAMPLES = ("demo-father", "demo-mother", "demo-proband")
@@ -252,8 +253,9 @@ def test_cli_subcommand(tmp_path: Path) -> None:
 
 def test_fasta_contigs_gap_and_segdup(sim: Path) -> None:
     seqs, widths = read_fasta(sim / "reference/genome.fa")
-    assert list(seqs) == ["chr1", "chr2", "chrX"]
-    total = sum(len(s) for s in seqs.values())
+    assert list(seqs) == ["chr1", "chr2", "chrX", "chrM"]  # the mitochondrion last
+    assert len(seqs["chrM"]) == 16569 and "N" not in seqs["chrM"]
+    total = sum(len(s) for name, s in seqs.items() if name != "chrM")
     assert total == round(SIZE_MB * 1e6)
     assert abs(len(seqs["chr1"]) / total - 0.45) < 0.01
     assert abs(len(seqs["chr2"]) / total - 0.30) < 0.01
@@ -331,6 +333,8 @@ def test_genetic_code() -> None:
 def test_gene_models_are_valid(sim: Path) -> None:
     seqs, _ = read_fasta(sim / "reference/genome.fa")
     tx = parse_gff(sim / "reference/genes.gff3")
+    mito = {tid: t for tid, t in tx.items() if t["contig"] == "chrM"}
+    tx = {tid: t for tid, t in tx.items() if tid not in mito}
     assert len(tx) == 20
     names = [t["gene"]["Name"] for t in tx.values()]
     assert len(set(names)) == 20
@@ -379,6 +383,18 @@ def test_gene_models_are_valid(sim: Path) -> None:
         assert {u[0] for u in t["utr"]} == {"five_prime_UTR", "three_prime_UTR"}
     assert len(hgnc) == 20
     assert {"HGNC:12601", "HGNC:10588"} <= hgnc  # USH2A, SCN2A: the real genes' HGNC IDs
+    # chrM: MT-ND4 at the rCRS's place, one exon that is all CDS, translated alike by the
+    # standard and the vertebrate mitochondrial code (bcftools csq knows only the former)
+    ((tid, nd4),) = mito.items()
+    assert nd4["gene"]["Name"] == "MT-ND4" and nd4["strand"] == "+"
+    assert nd4["gene"]["description"].endswith("[Source:HGNC Symbol%3BAcc:HGNC:7459]")
+    assert nd4["exons"] == [(10760, 12136)] and [c[:2] for c in nd4["cds"]] == [(10760, 12136)]
+    cds = seqs["chrM"][10759:12136]
+    codons = [cds[i : i + 3] for i in range(0, len(cds), 3)]
+    assert codons[0] == "ATG" and codons[-1] in {"TAA", "TAG"}
+    assert not {"TGA", "AGA", "AGG", "ATA"}.intersection(codons), tid
+    assert not STOPS.intersection(codons[:-1])
+    assert codons[339] == "CGC"  # codon 340, whose G>A at m.11778 is p.Arg340His
 
 
 def test_features_keep_apart(sim: Path) -> None:
@@ -418,9 +434,15 @@ def test_truth_table(sim: Path) -> None:
         "inheritance",
         "partner",
         *SAMPLES,
+        "heteroplasmy",
     ]
     by_gene = {(r["gene"], r["inheritance"]): r for r in rows}
-    assert len(rows) == 11
+    assert len(rows) == 12
+    mt = by_gene[("MT-ND4", "MT")]
+    assert (mt["type"], mt["chrom"], mt["pos"], mt["ref"], mt["alt"]) == (
+        "MT", "chrM", "11778", "G", "A")
+    assert mt["heteroplasmy"] == "demo-father:0,demo-mother:0.1,demo-proband:0.4"
+    assert {r["heteroplasmy"] for r in rows if r is not mt} == {"."}
     assert by_gene[("SCN2A", "AD_dn")]["consequence"] == "missense"
     assert by_gene[("ALMS1", "AR_hom")]["consequence"] == "stop_gained"
     assert by_gene[("OTC", "XR")]["chrom"] == "chrX"
@@ -481,6 +503,9 @@ def test_truth_genotypes_follow_inheritance(sim: Path) -> None:
     for r in rows.values():
         f, m, p = (r[s] for s in SAMPLES)
         model = r["inheritance"]
+        if model == "MT":  # heteroplasmic (0/1) in the maternal line, absent (0) in the father
+            assert (f, m, p) == ("0", "0/1", "0/1")
+            continue
         if r["chrom"] == "chrX":
             assert len(_alleles(f)) == 1 and len(_alleles(p)) == 1  # hemizygous males
             assert len(_alleles(m)) == 2
@@ -522,9 +547,9 @@ def test_truth_genotypes_follow_inheritance(sim: Path) -> None:
 
 
 def test_truth_vcf_matches_table(sim: Path) -> None:
-    rows = {r["id"]: r for r in read_tsv(sim / "truth.tsv") if r["type"] == "SNV"}
+    rows = {r["id"]: r for r in read_tsv(sim / "truth.tsv") if r["type"] in ("SNV", "MT")}
     records = read_vcf(sim / "truth.vcf.gz")
-    assert len(records) == len(rows) == 6
+    assert len(records) == len(rows) == 7
     with gzip.open(sim / "truth.vcf.gz", "rt") as fh:
         header = next(line for line in fh if line.startswith("#CHROM")).split()
     assert header[9:] == list(SAMPLES)
@@ -559,8 +584,8 @@ def test_csq_gives_stated_consequences(sim: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert "Indexed 20 transcripts" in out.stderr
-    rows = {r["id"]: r for r in read_tsv(sim / "truth.tsv") if r["type"] == "SNV"}
+    assert "Indexed 21 transcripts" in out.stderr
+    rows = {r["id"]: r for r in read_tsv(sim / "truth.tsv") if r["type"] in ("SNV", "MT")}
     seen = set()
     for line in out.stdout.splitlines():
         if line.startswith("#"):
@@ -580,12 +605,12 @@ def test_population_vcf(sim: Path) -> None:
         header = [line for line in fh if line.startswith("##")]
     assert header[0] == "##fileformat=VCFv4.2\n"
     assert any(h.startswith("##INFO=<ID=GNOMADAF,Number=A,Type=Float") for h in header)
-    assert sum(h.startswith("##contig=<ID=") for h in header) == 3
+    assert sum(h.startswith("##contig=<ID=") for h in header) == 4
     records = read_vcf(sim / "reference/population.vcf.gz")
     planted = read_tsv(sim / "truth.tsv")
     summary = json.loads((sim / "simulation.json").read_text())
     gap = summary["features"]["n_gap"].split(":")[1].split("-")
-    order = {"chr1": 0, "chr2": 1, "chrX": 2}
+    order = {"chr1": 0, "chr2": 1, "chrX": 2, "chrM": 3}
     keys = [(order[r[0]], int(r[1])) for r in records]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     n_indel = 0
@@ -684,14 +709,17 @@ def test_fastq_pairs(sim: Path) -> None:
 def test_fastq_depth_adapters(sim: Path) -> None:
     summary = json.loads((sim / "simulation.json").read_text())
     pairs = summary["read_pairs"]
-    size = sum(summary["contigs"].values())
-    female = pairs["demo-mother/L001"] * 300 / size
+    size = sum(n for name, n in summary["contigs"].items() if name != "chrM")
+    # chrM: MT_COPIES molecules per nuclear haplotype (with the same 4% duplicates)
+    mito = summary["contigs"]["chrM"] * MT_COPIES * DEPTH / 2 / 300 / (1 - 0.04)
+    female = (pairs["demo-mother/L001"] - mito) * 300 / size
     assert DEPTH * 0.9 < female < DEPTH * 1.2
     # a male has one X: fewer reads than a female
-    male = pairs["demo-father/L001"]
+    male = pairs["demo-father/L001"] - mito
     x_share = summary["contigs"]["chrX"] / size
-    assert male == pytest.approx(pairs["demo-mother/L001"] * (1 - x_share / 2), rel=0.03)
-    proband = pairs["demo-proband/L001"] + pairs["demo-proband/L002"]
+    assert male == pytest.approx((pairs["demo-mother/L001"] - mito) * (1 - x_share / 2),
+                                 rel=0.03)
+    proband = pairs["demo-proband/L001"] + pairs["demo-proband/L002"] - mito
     assert proband == pytest.approx(male, rel=0.03)
     r1 = fastq_records(sim / "fastq/demo-mother_L001_R1.fastq.gz")
     r2 = fastq_records(sim / "fastq/demo-mother_L001_R2.fastq.gz")

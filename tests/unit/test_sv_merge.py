@@ -277,3 +277,21 @@ def test_normalisation_helpers():
     assert normalise_type(".", "N]chr3:100]") == "BND"
     assert normalise_gt("1|0") == "0/1" and normalise_gt("./.") == "."
     assert normalise_gt("1") == "1" and normalise_gt("0/2") == "0/1"
+
+
+def test_a_callers_filter_kept_on_a_record_is_declared_so_htslib_reads_it(tmp_path):
+    # A 4 Mb 40x demo stopped in rank: "Invalid FILTER id" for TIDDIT's BelowExpectedLinks,
+    # kept on the merged record but not declared in the merged header.
+    tiddit = sv_vcf(tmp_path / "t.vcf", ["kid"], [
+        ("chr1", 5_000, "T1", "<DEL>", "SVTYPE=DEL;END=9000", "BelowExpectedLinks", ["0/1"]),
+        ("chr2", 5_000, "T2", "<DEL>", "SVTYPE=DEL;END=9000", "PASS", ["0/1"])])
+    out = tmp_path / "m.vcf.gz"
+    svmerge([CallSet("tiddit", tiddit, sample="kid")], MEMBERS, fasta(tmp_path), out)
+    result = subprocess.run(["bcftools", "view", "-H", str(out)], capture_output=True,
+                            text=True, check=True)
+    assert "Invalid FILTER" not in result.stderr and "[W::" not in result.stderr
+    assert [line.split("\t")[6] for line in result.stdout.splitlines()] == [
+        "BelowExpectedLinks", "PASS"]
+    header = subprocess.run(["bcftools", "view", "-h", str(out)], capture_output=True,
+                            text=True, check=True).stdout
+    assert "##FILTER=<ID=BelowExpectedLinks," in header

@@ -559,3 +559,61 @@ def test_the_list_is_read_in_chunks_keeping_the_top_rows(tmp_path: Path, monkeyp
     family = inputs.Family("F", [])
     with pytest.raises(inputs.InputError, match="a candidate of another family"):
         inputs.check_candidates(listed, path, family, {}, "F.ped")
+
+
+# ---------------------------------------------------------------- repeats and SMN (issue #16)
+REPEATS_TSV = (
+    "family\trepid\tgene\tchrom\tpos\tend\trepeat_unit\treference_units\tdisease\tinheritance"
+    "\tnormal_max\tpathologic_min\tcall\tstranger_status\tfilter\tnote"
+    + "".join(f"\t{m}_{f}" for m in ("kid", "dad", "mum") for f in ("REPCN", "status", "REPCI",
+                                                                     "LC")) + "\n"
+    "FAM\tDMPK\tDMPK\tchr19\t45770205\t45770264\tCTG\t20\t=HYPERLINK(\"x\")\tAD\t34\t50"
+    "\tpathogenic\tfull_mutation\tPASS\tAD: in proband kid 5/120"
+    "\t5/120\tfull_mutation\t.\t31\t5/13\tnormal\t.\t30\t12/45\tpre_mutation\t.\t29\n"
+    "FAM\tHTT\tHTT\tchr4\t3074877\t3074933\tCAG\t19\tHuntington\tAD\t34\t36\tnormal\tnormal"
+    "\tPASS\t.\t17/22\tnormal\t.\t31\t17/19\tnormal\t.\t30\t19/22\tnormal\t.\t29\n")
+SMN_TSV = ("Sample\tisSMA\tisCarrier\tSMN1_CN\tSMN2_CN\tSMN2delta7-8_CN\tTotal_CN_raw\t"
+           "Full_length_CN_raw\tg.27134T>G_CN\tSMN1_CN_raw\tfamily\trole\tcall\n"
+           "kid\tTrue\tFalse\t0\t3\t0\t3.0\t3.0\t0\t0.0\tFAM\tproband\tSMA: no SMN1 copy\n"
+           "dad\tFalse\tTrue\t1\t2\t0\t3.0\t3.0\t0\t1.0\tFAM\tfather\tcarrier: one SMN1 copy\n"
+           "mum\tFalse\tTrue\t1\t3\t0\t4.0\t4.0\t0\t1.0\tFAM\tmother\tcarrier: one SMN1 copy\n")
+
+
+def test_repeats_sheet_when_repeats_and_smn_are_given(tmp_path: Path) -> None:
+    paths = write_inputs(tmp_path / "in")
+    (tmp_path / "in" / "FAM.repeats.tsv").write_text(REPEATS_TSV)
+    (tmp_path / "in" / "FAM.smn.tsv").write_text(SMN_TSV)
+    out = tmp_path / "FAM.candidates.xlsx"
+    assert run_cli(paths, out, "--repeats", str(tmp_path / "in" / "FAM.repeats.tsv"),
+                   "--smn", str(tmp_path / "in" / "FAM.smn.tsv")) == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Candidates", "QC", "Run", "Repeats"]
+    found = sections(wb["Repeats"])
+    repeats = found["Repeat expansions (ExpansionHunter, Stranger)"]
+    assert repeats[0][:9] == ("DMPK", "DMPK", '=HYPERLINK("x")', "AD", "chr19:45770205", "CTG",
+                              34, 50, "pathogenic")
+    assert repeats[0][9:15] == ("5/120", "full_mutation", "5/13", "normal", "12/45",
+                                "pre_mutation")
+    cell = wb["Repeats"]["C3"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'  # text, not a formula
+    assert wb["Repeats"].cell(row=3, column=1 + 8).font.bold  # the pathogenic call marked
+    assert found["SMN1 and SMN2 copy numbers (SMNCopyNumberCaller)"][0] == (
+        "kid", "proband", 0, 3, 0, "SMA: no SMN1 copy")
+    inputs = [r[0] for r in sections(wb["Run"])["Inputs"]]
+    assert inputs[-2:] == ["repeat expansions", "SMN copy numbers"]
+
+
+def test_no_repeats_sheet_without_them(built: tuple[dict[str, Path], Path]) -> None:
+    assert openpyxl.load_workbook(built[1]).sheetnames == ["Candidates", "QC", "Run"]
+
+
+def test_a_repeats_table_of_another_family_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = write_inputs(tmp_path / "in")
+    table = tmp_path / "in" / "FAM.repeats.tsv"
+    table.write_text(REPEATS_TSV.replace("\nFAM\tHTT", "\nOTHER\tHTT"))
+    out = tmp_path / "FAM.candidates.xlsx"
+    assert run_cli(paths, out, "--repeats", str(table)) == 2
+    err = capsys.readouterr().err
+    assert f"{table}:3: column 'family': value 'OTHER': a row of another family" in err
+    assert not out.exists()

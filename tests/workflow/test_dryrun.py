@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -183,3 +184,93 @@ def test_frequency_database_plans_annotate_and_load(small_demo, tmp_path, freqdb
     assert result.returncode == 0, result.stdout + result.stderr
     jobs = job_counts(result.stdout)
     assert {rule: jobs.get(rule, 0) for rule in expected} == expected
+
+
+def repeats_config(small_demo, tmp_path, **repeats):
+    """The demo's config with `repeats` set; ExpansionHunter's catalog: two loci on the
+    demo's contigs (the bundled GRCh38 catalog's are far beyond its ends)."""
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps([
+        {"LocusId": "DMPK", "LocusStructure": "(CAG)*", "ReferenceRegion": "chr1:1000-1030",
+         "VariantType": "Repeat", "NormalMax": 34, "PathologicMin": 50, "Disease": "DM1",
+         "InheritanceMode": "AD"},
+        {"LocusId": "FMR1", "LocusStructure": "(CGG)*", "ReferenceRegion": "chrX:2000-2060",
+         "VariantType": "Repeat", "NormalMax": 55, "PathologicMin": 200,
+         "Disease": "FragileX", "InheritanceMode": "XR"}]))
+    config = yaml.safe_load((small_demo / "config.yaml").read_text())
+    config["repeats"] = {"catalog": str(catalog), **repeats}
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    return config, configfile
+
+
+def test_repeat_expansions_are_planned_and_reach_the_clinicians_outputs(small_demo, tmp_path):
+    """ExpansionHunter per sample, one merge, Stranger and helgenom repeats per family; the
+    report, workbook and Scout config take the family's repeats (not run here: conda envs)."""
+    config, configfile = repeats_config(small_demo, tmp_path, expansionhunter=True)
+    config["scout"] = {"owner": "cust000"}
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", "--printshellcmds",
+                       configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    assert (jobs["expansionhunter"], jobs["expansionhunter_vcf"], jobs["expansionhunter_merge"],
+            jobs["stranger"], jobs["repeats"]) == (3, 3, 1, 1, 1)
+    assert "smn_caller" not in jobs and "smn" not in jobs
+    lines = result.stdout.splitlines()
+    hunter = next(line for line in lines if "(ExpansionHunter --reads" in line
+                  and "demo-mother" in line)
+    assert f"--variant-catalog {tmp_path}/catalog.json" in hunter and "--sex female" in hunter
+    assert "--sex male" in next(line for line in lines if "(ExpansionHunter --reads" in line
+                                and "demo-father" in line)
+    assert any("bcftools merge -m all" in line for line in lines)
+    assert any("(stranger --repeats-file" in line and "--family_id DEMO" in line
+               for line in lines)
+    # The pathogenic repeats head the delivered candidate list: rank writes its list under
+    # prioritisation/, helgenom repeats writes results/DEMO/DEMO.candidates.tsv.
+    repeats = next(line for line in lines if "helgenom repeats --vcf" in line)
+    assert ("--candidates prioritisation/DEMO.candidates.tsv --candidates-out "
+            "results/DEMO/DEMO.candidates.tsv") in repeats
+    assert "-ef prioritisation/DEMO.candidates.tsv" in next(
+        line for line in lines if "helgenom rank --vcf" in line)
+    report = next(line for line in lines if "helgenom report --family" in line)
+    assert "--repeats results/DEMO/DEMO.repeats.tsv" in report and "--smn" not in report
+    workbook = next(line for line in lines if "helgenom workbook --candidates" in line)
+    assert "--repeats results/DEMO/DEMO.repeats.tsv" in workbook
+    scout = next(line for line in lines if "helgenom scout-config --family" in line)
+    assert "--str-vcf results/DEMO/DEMO.str.vcf.gz" in scout and "--smn-tsv" not in scout
+
+
+def test_smn_copy_number_is_planned_per_family(small_demo, tmp_path):
+    """SMNCopyNumberCaller once per family on its alignments, then helgenom smn; the start
+    check wants chr5 (where the caller reads SMN1/SMN2), which the demo reference lacks."""
+    config, configfile = repeats_config(small_demo, tmp_path, smn=True)
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode != 0
+    assert "repeats.smn" in result.stdout + result.stderr
+    assert "no such contig" in result.stdout + result.stderr
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text((small_demo / "reference" / "genome.fa").read_text()
+                     + ">chr5\n" + "ACGT" * 25 + "\n")
+    config["reference"]["fasta"] = str(fasta)
+    configfile.write_text(yaml.safe_dump(config))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", "--printshellcmds",
+                       configfile=configfile)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = job_counts(result.stdout)
+    assert (jobs["smn_caller"], jobs["smn"]) == (1, 1) and "expansionhunter" not in jobs
+    caller = next(line for line in result.stdout.splitlines() if "smn_caller.py" in line)
+    assert "--genome 38 --prefix DEMO --outDir calling/smn" in caller
+    report = next(line for line in result.stdout.splitlines() if "helgenom report --family"
+                  in line)
+    assert "--smn results/DEMO/DEMO.smn.tsv" in report and "--repeats" not in report
+
+
+def test_a_catalog_off_the_reference_stops_the_run(small_demo, tmp_path):
+    _, configfile = repeats_config(small_demo, tmp_path, expansionhunter=True)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(catalog.read_text().replace("chr1:1000-1030", "chr4:3074876-3074933"))
+    result = snakemake(small_demo, "--dry-run", "--cores", "2", configfile=configfile)
+    assert result.returncode != 0
+    assert (f"{catalog}:1: column 'ReferenceRegion': value 'chr4:3074876-3074933': locus DMPK: "
+            "contig chr4 is not in the reference FASTA") in result.stdout + result.stderr

@@ -117,7 +117,8 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
     # The QC verdict heads the list; the demo trio passes every gate.
     assert qc_lines and qc_lines[0].startswith("## QC: PASS"), qc_lines
     ranks, rows = {}, {}
-    for _, planted in truth[truth["type"] == "SNV"].iterrows():
+    # the small variants, chrM's heteroplasmic one (model MT) too
+    for _, planted in truth[truth["type"].isin(["SNV", "MT"])].iterrows():
         row = ranked[(ranked["chrom"] == planted["chrom"]) & (ranked["pos"] == planted["pos"])
                      & (ranked["alt"] == planted["alt"])]
         assert len(row) == 1, f"{planted['id']} is not in the candidate list"
@@ -157,9 +158,44 @@ def test_planted_variants_carry_their_model_and_rank_first(demo_run):
     # On variant evidence alone (the rank model's score) the planted small variants lead.
     by_score = ranked.assign(score=ranked["score"].astype(float)).sort_values(
         "score", ascending=False, kind="stable")
-    snvs = truth.loc[truth["type"] == "SNV", "pos"]
+    snvs = truth.loc[truth["type"].isin(["SNV", "MT"]), "pos"]
     top_small = by_score[by_score["type"] != "SV"].head(len(snvs))
     assert set(top_small["pos"]) == set(snvs)
+
+
+def test_the_heteroplasmic_mt_variant_is_called_and_ranked_with_the_mt_model(demo_run):
+    """chrM is called on its own (helgenom mito-call): the planted MT-ND4 missense (~40% of
+    the proband's chrM, ~10% of his mother's, none of his father's) reaches the candidate list
+    with the MT model and the heteroplasmy of each member, and the ranked VCF with FORMAT/HL;
+    the maternal line's homoplasmic haplogroup variant, common in the population, is called
+    but ranks nowhere near it."""
+    workdir, truth = demo_run
+    (planted,) = truth[truth["type"] == "MT"].to_dict("records")
+    _, ranked = read_candidates(workdir / "results/DEMO/DEMO.candidates.tsv")
+    (row,) = ranked[(ranked["chrom"] == "chrM") & (ranked["pos"] == planted["pos"])
+                    & (ranked["alt"] == planted["alt"])].to_dict("records")
+    assert (row["gene"], row["models"], row["gates"]) == ("MT-ND4", "MT", "PASS"), row
+    assert row["hgvs_p"] == "p.Arg340His" and row["clinvar"] == "Pathogenic"
+    expected = {s: float(v) for s, v in (c.split(":") for c in planted["heteroplasmy"].split(","))}
+    levels = {s: float(v) for s, v in (c.split(":") for c in row["heteroplasmy"].split(","))}
+    assert levels["demo-father"] == 0
+    assert levels["demo-mother"] == pytest.approx(expected["demo-mother"], abs=0.06), levels
+    assert levels["demo-proband"] == pytest.approx(expected["demo-proband"], abs=0.12), levels
+    for sample in SAMPLES:
+        assert row[f"{sample}_GT"] == planted[sample], (sample, row[f"{sample}_GT"])
+        assert int(row[f"{sample}_DP"]) >= 100  # chrM at ~7 times the nuclear depth
+    calls = {(r[0], r[1]): r[2:] for r in query(
+        workdir / "results/DEMO/DEMO.vcf.gz",
+        "%CHROM\t%POS\t%INFO/GeneticModels[\t%GT:%HL]\n")}
+    models, *cells = calls[("chrM", planted["pos"])]
+    assert models == "DEMO:MT"
+    assert [c.split(":")[0] for c in cells] == [planted[s] for s in SAMPLES]
+    assert float(cells[2].split(":")[1]) == pytest.approx(levels["demo-proband"], abs=0.02)
+    # the haplogroup variant: homoplasmic (1) in mother and son, absent in the father
+    haplogroup = [key for key in calls if key[0] == "chrM" and key[1] != planted["pos"]]
+    assert [[c.split(":")[0] for c in calls[k][1:]] for k in haplogroup] == [["0", "1", "1"]]
+    others = ranked[(ranked["chrom"] == "chrM") & (ranked["pos"] != planted["pos"])]
+    assert (others["rank"].astype(int) > int(row["rank"])).all(), others
 
 
 def test_the_clinicians_workbook_report_and_index_are_delivered(demo_run):

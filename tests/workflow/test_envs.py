@@ -15,14 +15,15 @@ REPO = Path(__file__).resolve().parents[2]
 RULES = sorted((REPO / "workflow" / "rules").glob("*.smk"))
 # Executables that come from a package of another name.
 PACKAGE_OF = {"bgzip": "htslib", "tabix": "htslib", "configManta.py": "manta",
-              "X/runWorkflow.py": "manta", "cnvnator2VCF.pl": "cnvnator"}
+              "X/runWorkflow.py": "manta", "cnvnator2VCF.pl": "cnvnator",
+              "ExpansionHunter": "expansionhunter", "smn_caller.py": "smncopynumbercaller"}
 # Cluster-only choices: pinned in their rule env, deliberately not in environment.yml (they are
 # not installed on laptops and cannot be tested on this machine).
-CLUSTER_ONLY = {"manta", "cnvnator"}
+CLUSTER_ONLY = {"manta", "cnvnator", "expansionhunter", "smncopynumbercaller"}
 # What `helgenom` itself runs as subprocesses (rank writes its VCF with these).
 HELGENOM_CALLS = ("bcftools", "bgzip", "tabix")
 SHELL_WORDS = {"set", "cd", "export", "if", "then", "fi", "true", "test", "rm", "mv", "mkdir",
-               "grep", "cat", "exit"}
+               "grep", "cat", "exit", "printf"}
 
 
 def parse_rules() -> dict[str, dict]:
@@ -94,7 +95,10 @@ def test_every_executable_is_pinned_in_the_rule_env_and_environment_yml(name):
             assert all(full.get(tool) == env[tool] for tool in tools
                        if tool not in CLUSTER_ONLY), (env_name, tools)
         return
-    env = pins(REPO / "workflow" / "rules" / rule["conda"])
+    # A tool from PyPI (stranger) is pinned in the pip sections, at the same version.
+    full |= pip_pins(REPO / "environment.yml")
+    env = pins(REPO / "workflow" / "rules" / rule["conda"]) | pip_pins(
+        REPO / "workflow" / "rules" / rule["conda"])
     called = executables(rule["shell"])
     assert called, f"no executable found in rule {name}'s shell command"
     if "helgenom" in called:

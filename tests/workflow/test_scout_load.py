@@ -33,12 +33,13 @@ from scout.parse.variant.compound import parse_compounds  # noqa: E402
 
 FAMILY, OWNER, PANEL = "DEMO", "cust000", "HELGENOM-DEMO"
 SAMPLES = ["demo-father", "demo-mother", "demo-proband"]
+# HGNC's IDs of the planted genes
 HGNC_IDS = {"MUTYH": 7527, "USH2A": 12601, "NRXN1": 8008, "SCN2A": 10588, "ALMS1": 428,
-            "BMPR2": 1078, "TTN": 12403, "OTC": 8512}  # HGNC's IDs of the planted genes
+            "BMPR2": 1078, "TTN": 12403, "OTC": 8512, "MT-ND4": 7459}
 HPO = {"HP:0001250": "Seizure", "HP:0001263": "Global developmental delay"}
 # The GENMOD model a planted variant follows in the trio (inherited SVs follow none).
 MODEL = {"AR_comp": "AR_comp", "AR_hom": "AR_hom", "AD_dn": "AD_dn", "XR": "XR",
-         "de_novo": "AD_dn", "inherited_paternal": None}
+         "de_novo": "AD_dn", "inherited_paternal": None, "MT": "MT"}
 # The workflow writes the load config when the config names a Scout owner (the threshold
 # lets every variant in, so that every planted one can be looked up).
 SCOUT_CONFIG = "results/DEMO/DEMO.scout.yaml"
@@ -116,7 +117,7 @@ def planted_in_scout(adapter: MongoAdapter, planted: pd.Series) -> dict:
     """The Scout variant of a planted variant (SVs: breakpoints within SV_SLACK)."""
     chrom = planted["chrom"].removeprefix("chr")
     query = {"case_id": FAMILY, "variant_type": "clinical", "chromosome": chrom}
-    if planted["type"] == "SNV":
+    if planted["type"] in ("SNV", "MT"):
         query.update(category="snv", position=int(planted["pos"]), reference=planted["ref"],
                      alternative=planted["alt"])
         hits = list(adapter.variant_collection.find(query))

@@ -6,11 +6,7 @@
 
 rule annotate_snv:
     input:
-        bcfs=expand(
-            "calling/{caller}/{{family}}/{contig}.bcf",
-            caller=CFG["calling"]["snv_caller"],
-            contig=CONTIGS,
-        ),
+        bcfs=f"calling/{SNV_CALLER}/{{family}}.bcf",
         fasta=FASTA,
         fai=f"{FASTA}.fai",
         gff3=GFF3,

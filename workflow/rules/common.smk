@@ -183,6 +183,97 @@ def family_alignment_indexes(wildcards):
     return [f"{path}.{ALN_INDEX}" for path in family_alignments(wildcards)]
 
 
+# ---- Small-variant calling regions (issue #16) ------------------------------------------
+# Joint calling runs per family and region: regions of about calling.scatter_mb (0: one per
+# contig), cut at the reference's N runs where one is near (found once, cached in
+# <fasta>.ngaps.bed; helgenom.io.regions), over CONTIGS but chrM/MT (mitochondrial calling is
+# its own rule; the gather appends its calls), in the FASTA's order. chrY regions only for
+# families with a male. gather_calls concatenates a family's parts in that order.
+from helgenom.io.regions import (
+    CALL_PAD,
+    MITO_CONTIG,
+    REGION_NAME,
+    calling_layout,
+    mito_contig,
+)
+
+SNV_CALLER = CFG["calling"]["snv_caller"]
+try:
+    CALL_REGIONS, FASTA_CONTIGS = calling_layout(
+        FASTA,
+        [contig for contig in CONTIGS if not MITO_CONTIG.match(contig)],
+        CFG["calling"]["scatter_mb"],
+        Path.cwd(),
+    )
+except InputError as error:
+    raise WorkflowError(
+        f"helgenom cannot start: the input is not valid.\n{error}"
+    ) from None
+REGIONS = {region.name: region for region in CALL_REGIONS}
+MITO_CONTIG_NAME = mito_contig(FASTA_CONTIGS)
+_CONTIG_RANK = {contig: rank for rank, contig in enumerate(FASTA_CONTIGS)}
+
+
+wildcard_constraints:
+    region=REGION_NAME,
+
+
+def family_regions(family):
+    """The family's calling regions: chrY's only when a member is male."""
+    male = any(member.sex == "male" for member in RUN.families[family].members)
+    chry = CFG["reference"]["chry"]
+    return [region for region in CALL_REGIONS if male or region.contig != chry]
+
+
+def mito_calls(wildcards):
+    """The family's mitochondrial calls (calling/mito/{family}.bcf: the same samples, sorted
+    the same), appended by the gather at chrM/MT's place in the FASTA; [] when mito calling
+    (calling.mito) is off or the reference has no chrM/MT (see the mito block)."""
+    return mito_call_files(wildcards.family)
+
+
+def family_call_parts(wildcards):
+    """The BCFs gather_calls concatenates, in the FASTA's contig order."""
+    regions = family_regions(wildcards.family)
+    parts = [
+        f"calling/{SNV_CALLER}/{wildcards.family}/{region.name}.bcf"
+        for region in regions
+    ]
+    mito = mito_calls(wildcards)
+    if mito:
+        rank = _CONTIG_RANK.get(MITO_CONTIG_NAME, len(_CONTIG_RANK))
+        at = sum(1 for region in regions if _CONTIG_RANK[region.contig] < rank)
+        parts[at:at] = mito
+    return parts
+
+
+def family_call_part_indexes(wildcards):
+    """The regions' indexes (each written by its calling job: gather_calls checks the record
+    count of the gathered calls against them)."""
+    return [
+        f"calling/{SNV_CALLER}/{wildcards.family}/{region.name}.bcf.csi"
+        for region in family_regions(wildcards.family)
+    ]
+
+
+def region_of(wildcards):
+    return REGIONS[wildcards.region]
+
+
+def region_runtime(minutes_per_gb, least=30):
+    """A region job's runtime (minutes): `minutes_per_gb` of reference per Gb of the region,
+    at least `least`, times the attempt."""
+
+    def runtime(wildcards, attempt):
+        minutes = minutes_per_gb * REGIONS[wildcards.region].length / 1e9
+        return attempt * max(least, round(minutes))
+
+    return runtime
+
+
+# ---- end of the calling regions block ----------------------------------------------------
+
+
 def sv_call_files(family):
     """(CALLER or CALLER:SAMPLE, VCF) of every configured SV caller for the family."""
     out = []
@@ -259,6 +350,7 @@ def family_targets(family):
         f"results/{family}/{family}.candidates.xlsx",
         f"results/{family}/{family}.report.html",
         *([f"results/{family}/{family}.scout.yaml"] if CFG["scout"]["owner"] else []),
+        *repeat_results(family),
     ]
 
 
@@ -272,6 +364,7 @@ def delivered_outputs():
             f"{base}.ped",
             f"{base}.roh.tsv",
             *(f"{base}.{kind}.tbi" for kind in ("vcf.gz", "sv.vcf.gz", "cnv.vcf.gz")),
+            *([f"{base}.str.vcf.gz.tbi"] if EXPANSIONHUNTER else []),
             *(
                 [
                     f"{base}.{kind}"
@@ -327,3 +420,115 @@ def write_workflow_manifest(out, versions, outputs, log, threads):
         size_only_above=MANIFEST_SIZE_ONLY_ABOVE,
         threads=threads,
     )
+
+
+# ---- Mitochondrial calling (issue #16) ----------------------------------------------------
+# chrM/MT is called on its own (workflow/rules/mito.smk: bcftools mpileup of the family's
+# reads, all sites, then helgenom mito-call: heteroplasmy levels, GT 0 / 0/1 / 1) into
+# calling/mito/{family}.bcf, which the gather of the nuclear calls appends at chrM's place
+# (mito_calls). calling.mito.contig: auto (the calling contigs' chrM/MT, if any), a contig
+# name, or "" (off).
+from helgenom.mito.call import resolve_contig
+
+MITO = CFG["calling"]["mito"]
+try:
+    MITO_CALL_CONTIG = resolve_contig(MITO["contig"], CONTIGS)
+except InputError as error:
+    raise WorkflowError(
+        f"helgenom cannot start: the input is not valid.\n{error}"
+    ) from None
+
+
+def mito_call_files(family):
+    """calling/mito/{family}.bcf when chrM is called, else []."""
+    return [f"calling/mito/{family}.bcf"] if MITO_CALL_CONTIG else []
+
+
+# ---- Repeat expansions and SMN copy number (repeats:, workflow/rules/repeats.smk) ---------
+# ExpansionHunter per sample on repeats.catalog (empty: Stranger's bundled catalog of
+# repeats.build in the FASTA's contig naming), the family's calls merged and annotated by
+# Stranger, then helgenom repeats; SMNCopyNumberCaller per family, then helgenom smn. Their
+# family results go to the report, workbook and Scout config (repeat_report_inputs).
+from helgenom.repeats.catalog import bundled_catalog, chr_named
+from helgenom.repeats.checks import smn_genome
+
+REPEATS = CFG["repeats"]
+EXPANSIONHUNTER = REPEATS["expansionhunter"]
+SMN = REPEATS["smn"]
+
+
+def _repeat_catalog():
+    if not EXPANSIONHUNTER:
+        return ""
+    if REPEATS["catalog"]:
+        return REPEATS["catalog"]
+    try:
+        return str(bundled_catalog(REPEATS["build"], chr_named(CONTIGS)))
+    except LookupError as error:
+        raise WorkflowError(f"helgenom cannot start: {error}") from None
+
+
+REPEAT_CATALOG = _repeat_catalog()
+SMN_GENOME = smn_genome(REPEATS["build"], CONTIGS)
+# The ranked candidate list, the `tsv` of the rank job. With ExpansionHunter on, rank writes
+# it under prioritisation/ and the repeats job delivers results/{family}/{family}.candidates.tsv
+# with the pathogenic repeats first (ranks 1..k; the others move down by k).
+DELIVERED_CANDIDATES = "results/{family}/{family}.candidates.tsv"
+RANK_CANDIDATES = (
+    "prioritisation/{family}.candidates.tsv"
+    if EXPANSIONHUNTER
+    else DELIVERED_CANDIDATES
+)
+REPEAT_CANDIDATES_IN = {"candidates": RANK_CANDIDATES} if EXPANSIONHUNTER else {}
+REPEAT_CANDIDATES_OUT = {"candidates": DELIVERED_CANDIDATES} if EXPANSIONHUNTER else {}
+
+
+def expansionhunter_sex(wildcards):
+    """ExpansionHunter's --sex of a sample (female for unknown: its default, two X)."""
+    return "male" if RUN.samples[wildcards.sample].sex == "male" else "female"
+
+
+def repeat_results(family):
+    """The family's repeat and SMN results under results/ (none when both are off)."""
+    base = f"results/{family}/{family}"
+    return [
+        *([f"{base}.repeats.tsv", f"{base}.str.vcf.gz"] if EXPANSIONHUNTER else []),
+        *([f"{base}.smn.tsv"] if SMN else []),
+    ]
+
+
+def repeat_report_inputs(wildcards):
+    """Inputs of the report, workbook and Scout config: the repeats table and Stranger VCF
+    (with its index), the SMN table; empty lists when off."""
+    base = f"results/{wildcards.family}/{wildcards.family}"
+    return {
+        "repeats": [f"{base}.repeats.tsv"] if EXPANSIONHUNTER else [],
+        "str_vcf": [f"{base}.str.vcf.gz"] if EXPANSIONHUNTER else [],
+        "str_index": [f"{base}.str.vcf.gz.tbi"] if EXPANSIONHUNTER else [],
+        "smn": [f"{base}.smn.tsv"] if SMN else [],
+    }
+
+
+def repeat_options(input, scout=False):
+    """--repeats/--smn (report, workbook) or --str-vcf/--smn-tsv (scout-config) options."""
+    names = (
+        {"str_vcf": "--str-vcf", "smn": "--smn-tsv"}
+        if scout
+        else {"repeats": "--repeats", "smn": "--smn"}
+    )
+    return " ".join(
+        f"{option} {shlex.quote(path)}"
+        for key, option in names.items()
+        for path in input[key]
+    )
+
+
+# ---- end of the repeats block -------------------------------------------------------------
+
+
+# ---- Job resources sized by their inputs (issue #16; docs/resources.md) -------------------
+# Per rule threads, and mem_mb/runtime as functions of the job's input sizes and attempt
+# (helgenom.runtime.JOB_RESOURCES): the demo asks little, a 30x genome enough.
+from helgenom.runtime import JOB_RESOURCES
+
+# ---- end of the job resources block --------------------------------------------------------

@@ -17,7 +17,9 @@ rule rank:
         index="results/{family}/{family}.vcf.gz.tbi",
         sv="results/{family}/{family}.sv.vcf.gz",
         sv_index="results/{family}/{family}.sv.vcf.gz.tbi",
-        tsv="results/{family}/{family}.candidates.tsv",
+        # results/{family}/{family}.candidates.tsv; with repeats.expansionhunter, under
+        # prioritisation/: rule repeats delivers it with the pathogenic repeats first.
+        tsv=RANK_CANDIDATES,
     log:
         "logs/rank/{family}.log",
     benchmark:
@@ -29,7 +31,7 @@ rule rank:
         mem_mb=lambda wildcards, attempt: 4000 * attempt,
         runtime=lambda wildcards, attempt: 60 * attempt,
     params:
-        prefix=lambda wildcards, output: output.tsv.removesuffix(".candidates.tsv"),
+        prefix=lambda wildcards, output: output.vcf.removesuffix(".vcf.gz"),
         hpo=family_hpo,
         extra=path_options(RANK_FILES)
         + f" --panel-mode {CFG['prioritisation']['panel_mode']}",
@@ -41,7 +43,9 @@ rule rank:
         gates=" ".join(
             f"--{key.replace('_', '-')} {value}"
             for key, value in CFG["prioritisation"]["gates"].items()
-        ),
+        )
+        # chrM: a carrier's heteroplasmy reaches mito-call's min_af (no GQ gate there).
+        + f" --mito-min-hl {MITO['min_af']}",
     message:
         "helgenom rank: inheritance models and ranked candidates for {wildcards.family}"
     shell:
@@ -50,3 +54,5 @@ rule rank:
         " --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q} --max-af {params.max_af}"
         " {params.gates}"
         " --out {params.prefix:q} > {log:q} 2>&1"
+        " && (test {params.prefix:q}.candidates.tsv -ef {output.tsv:q}"
+        " || mv {params.prefix:q}.candidates.tsv {output.tsv:q})"

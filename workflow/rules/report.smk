@@ -42,6 +42,8 @@ rule workbook:
         ped="results/{family}/{family}.ped",
         vcf="results/{family}/{family}.vcf.gz",
         models=list(RANK_MODELS.values()),
+        repeats=lambda wildcards: repeat_report_inputs(wildcards)["repeats"],
+        smn=lambda wildcards: repeat_report_inputs(wildcards)["smn"],
     output:
         "results/{family}/{family}.candidates.xlsx",
     log:
@@ -56,12 +58,13 @@ rule workbook:
     params:
         hpo=family_hpo,
         models=path_options(RANK_MODELS),
+        repeats=lambda wildcards, input: repeat_options(input),
     message:
         "helgenom workbook: the clinicians' Excel workbook of family {wildcards.family}"
     shell:
         "helgenom workbook --candidates {input.candidates:q} --qc {input.qc:q}"
         " --ped {input.ped:q} --vcf {input.vcf:q} {params.hpo} {params.models}"
-        " --out {output:q} > {log:q} 2>&1"
+        " {params.repeats} --out {output:q} > {log:q} 2>&1"
 
 
 rule report:
@@ -77,6 +80,8 @@ rule report:
         alignment_indexes=family_alignment_indexes,
         fasta=FASTA,
         fai=f"{FASTA}.fai",
+        repeats=lambda wildcards: repeat_report_inputs(wildcards)["repeats"],
+        smn=lambda wildcards: repeat_report_inputs(wildcards)["smn"],
     output:
         "results/{family}/{family}.report.html",
     log:
@@ -93,12 +98,13 @@ rule report:
             f"--alignment {shlex.quote(f'{sample}={path}')}"
             for sample, path in zip(family_members(wildcards.family), input.alignments)
         ),
+        repeats=lambda wildcards, input: repeat_options(input),
     message:
         "helgenom report: the clinicians' HTML report of family {wildcards.family}"
     shell:
         "helgenom report --family {wildcards.family} --candidates {input.candidates:q}"
         " --qc {input.qc:q} --ped {input.ped:q} --upd {input.upd:q} --roh {input.roh:q}"
-        " --cnv {input.cnv:q} --sv {input.sv:q} {params.alignments}"
+        " --cnv {input.cnv:q} --sv {input.sv:q} {params.alignments} {params.repeats}"
         " --fasta {input.fasta:q} --out {output:q} > {log:q} 2>&1"
 
 
@@ -223,6 +229,9 @@ rule scout_config:
         ],
         multiqc="results/multiqc/multiqc_report.html",
         models=list(RANK_MODELS.values()),
+        str_vcf=lambda wildcards: repeat_report_inputs(wildcards)["str_vcf"],
+        str_index=lambda wildcards: repeat_report_inputs(wildcards)["str_index"],
+        smn=lambda wildcards: repeat_report_inputs(wildcards)["smn"],
     output:
         config="results/{family}/{family}.scout.yaml",
         peddy=multiext(
@@ -258,6 +267,7 @@ rule scout_config:
                 *(f"--panel {shlex.quote(panel)}" for panel in CFG["scout"]["panels"]),
             ]
         ),
+        repeats=lambda wildcards, input: repeat_options(input, scout=True),
     message:
         "helgenom scout-config: the Scout load config of family {wildcards.family}"
     shell:
@@ -265,4 +275,5 @@ rule scout_config:
         " --qc {input.qc:q} --snv-clinical {input.snv_clinical:q} --snv-research {input.snv:q}"
         " --sv-clinical {input.sv_clinical:q} --sv-research {input.sv:q}"
         " --alignments {params.alignments} --multiqc {input.multiqc:q}"
-        " {params.hpo} {params.models} {params.scout} --out {output.config:q} > {log:q} 2>&1"
+        " {params.hpo} {params.models} {params.scout} {params.repeats}"
+        " --out {output.config:q} > {log:q} 2>&1"

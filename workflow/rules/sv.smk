@@ -18,10 +18,10 @@ rule delly_call:
         "benchmarks/delly_call/{family}.tsv"
     conda:
         "../envs/delly.yaml"
-    threads: 1
+    threads: JOB_RESOURCES["delly_call"].threads
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 24 * 60 * attempt,
+        mem_mb=JOB_RESOURCES["delly_call"].mem_mb,
+        runtime=JOB_RESOURCES["delly_call"].runtime,
     message:
         "delly call, bcftools sort: joint SV discovery and genotyping in family"
         " {wildcards.family}, as an indexed VCF"
@@ -48,10 +48,10 @@ rule tiddit_call:
         "benchmarks/tiddit_call/{sample}.tsv"
     conda:
         "../envs/tiddit.yaml"
-    threads: 2
+    threads: JOB_RESOURCES["tiddit_call"].threads
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+        mem_mb=JOB_RESOURCES["tiddit_call"].mem_mb,
+        runtime=JOB_RESOURCES["tiddit_call"].runtime,
     params:
         prefix="calling/tiddit/{sample}",
     message:
@@ -90,10 +90,10 @@ rule manta_call:
         "benchmarks/manta_call/{family}.tsv"
     conda:
         "../envs/manta.yaml"
-    threads: 8
+    threads: JOB_RESOURCES["manta_call"].threads
     resources:
-        mem_mb=lambda wildcards, attempt: 16000 * attempt,
-        runtime=lambda wildcards, attempt: 12 * 60 * attempt,
+        mem_mb=JOB_RESOURCES["manta_call"].mem_mb,
+        runtime=JOB_RESOURCES["manta_call"].runtime,
     params:
         rundir="calling/manta/{family}.run",
         bams=lambda wildcards, input: " ".join(f"--bam {path}" for path in input.alns),
@@ -125,9 +125,10 @@ rule cnvnator_call:
         "benchmarks/cnvnator_call/{sample}.tsv"
     conda:
         "../envs/cnvnator.yaml"
+    threads: JOB_RESOURCES["cnvnator_call"].threads
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 8 * 60 * attempt,
+        mem_mb=JOB_RESOURCES["cnvnator_call"].mem_mb,
+        runtime=JOB_RESOURCES["cnvnator_call"].runtime,
     params:
         bin=1000,
         prefix="calling/cnvnator/{sample}",
@@ -202,9 +203,10 @@ rule cnv_call:
         "benchmarks/cnv_call/{family}.tsv"
     conda:
         "../envs/helgenom.yaml"
+    threads: JOB_RESOURCES["cnv_call"].threads
     resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        mem_mb=JOB_RESOURCES["cnv_call"].mem_mb,
+        runtime=JOB_RESOURCES["cnv_call"].runtime,
     params:
         chrx=CFG["reference"]["chrx"],
         chry=CFG["reference"]["chry"],

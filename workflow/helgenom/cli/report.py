@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = ReportInputs(args.family, args.candidates, args.qc, args.ped, upd=args.upd,
                           roh=args.roh, cnv=args.cnv, sv=args.sv, max_rows=args.max_rows,
                           alignments=tuple(args.alignment), fasta=args.fasta,
-                          reads_top=args.reads_top)
+                          reads_top=args.reads_top, repeats=args.repeats, smn=args.smn)
     try:
         loaded = write_report(inputs, args.out)
     except (InputError, OSError) as error:
@@ -75,5 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--fasta", type=Path, help="the reference FASTA (needed for CRAM)")
     parser.add_argument("--reads-top", type=row_count, default=DEFAULT_TOP, metavar="N",
                         help="candidates with read pileups, best first (default: %(default)s)")
+    parser.add_argument("--repeats", type=Path,
+                        help="the family's repeat expansions (helgenom repeats)")
+    parser.add_argument("--smn", type=Path,
+                        help="the family's SMN1/SMN2 copy numbers (helgenom smn)")
     parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")
     parser.set_defaults(func=run)

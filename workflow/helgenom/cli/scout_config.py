@@ -47,7 +47,8 @@ def _inputs(args: argparse.Namespace) -> ScoutInputs:
         sv_rank_model_version=model_version(args.sv_rank_model_version, args.sv_rank_model,
                                             RankOptions.sv_rank_model),
         rank_score_threshold=args.rank_score_threshold,
-        hpo=parse_hpo(args.hpo).get(args.family, []), panels=args.panel)
+        hpo=parse_hpo(args.hpo).get(args.family, []), panels=args.panel,
+        str_vcf=args.str_vcf, smn_tsv=args.smn_tsv)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="small-variant VCF Scout loads when research is requested")
     p.add_argument("--sv-clinical", type=Path, help="ranked SV VCF loaded with the case")
     p.add_argument("--sv-research", type=Path, help="SV VCF loaded when research is requested")
+    p.add_argument("--str-vcf", type=Path, help="the family's repeat expansions: ExpansionHunter "
+                   "calls annotated by Stranger (indexed VCF)")
+    p.add_argument("--smn-tsv", type=Path, help="the family's SMN1/SMN2 copy numbers "
+                   "(helgenom smn)")
     p.add_argument("--alignments", nargs="+", default=[], action="extend",
                    metavar="SAMPLE=PATH", help="each member's BAM or CRAM (shown in IGV)")
     p.add_argument("--multiqc", type=Path, help="the MultiQC report (HTML)")

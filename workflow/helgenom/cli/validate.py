@@ -11,8 +11,10 @@ from typing import Any
 from helgenom.annotate.checks import source_problems
 from helgenom.errors import InputError
 from helgenom.freqdb.checks import database_problems
+from helgenom.io.regions import scatter_problems
 from helgenom.rank.model import RankModelError, load_rank_model
 from helgenom.rank.phenotype import check_term
+from helgenom.repeats.checks import repeat_problems
 from helgenom.sheets.samplesheet import Run, load_run, load_yaml
 
 
@@ -28,8 +30,9 @@ def _rank_model_error(path: Path) -> str | None:
 FILE_CHECKS = {"rank_model": _rank_model_error, "sv_rank_model": _rank_model_error}
 # Checks of configured files of several keys an engine owns: the annotation sources (each
 # bgzipped, indexed, its fields in its header, contigs and build of the reference) and the
-# frequency database (its manifest and files).
-CONFIG_CHECKS = (source_problems, database_problems)
+# frequency database (its manifest and files); the calling regions' size; the repeat
+# catalog (its loci on the FASTA's contigs).
+CONFIG_CHECKS = (source_problems, database_problems, scatter_problems, repeat_problems)
 
 
 def _hpo_term(term: str) -> tuple[str | None, list[str]]:

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             args.candidates, args.qc, args.ped, args.vcf, hpo=parse_hpo(args.hpo),
             rank_models=[model_info("SNV", args.rank_model or RankOptions.rank_model),
                          model_info("SV", args.sv_rank_model or RankOptions.sv_rank_model)],
-            max_rows=args.max_rows)
+            max_rows=args.max_rows, repeats=args.repeats, smn=args.smn)
         loaded = write_workbook(inputs, args.out)
     except InputError as error:
         for problem in error.problems:
@@ -58,6 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--vcf", required=True, type=Path,
                         help="the family's ranked VCF (helgenom rank): its header is read")
     parser.add_argument("--out", required=True, type=Path, help="the workbook (.xlsx)")
+    parser.add_argument("--repeats", type=Path,
+                        help="the family's repeat expansions (helgenom repeats): a Repeats sheet")
+    parser.add_argument("--smn", type=Path,
+                        help="the family's SMN1/SMN2 copy numbers (helgenom smn): in the Repeats "
+                        "sheet")
     parser.add_argument("--max-rows", type=row_count, default=MAX_ROWS,
                         help="candidates in the Candidates sheet, best first; 0: all, up to "
                         "Excel's 1,048,576 rows (the sheet says when the list is cut; the full "

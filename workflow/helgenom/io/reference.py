@@ -12,6 +12,9 @@ from pathlib import Path
 from helgenom.errors import InputError, Problem
 
 PRIMARY_CONTIG = re.compile(r"^(chr)?([1-9]|1[0-9]|2[0-2]|X|Y|M|MT)$")
+# Never called by default, even on a reference without primary-named chromosomes: alt
+# haplotypes, decoys, HLA alleles, EBV, unplaced and unlocalised scaffolds.
+EXCLUDED_CONTIG = re.compile(r"(_alt|_decoy|_random)$|^(chr)?Un_|^(chr)?EBV$|^HLA-|^hs37d5$")
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,9 @@ def sample_gff3(path: Path | str) -> Gff3Sample:
 
 
 def calling_contigs(fasta: Path | str, wanted: list[str]) -> list[str]:
-    """Contigs to scatter calling over: `wanted` (checked), else the primary human chromosomes."""
+    """Contigs to scatter calling over: `wanted` (checked), else the primary human chromosomes
+    (PRIMARY_CONTIG: 1-22, X, Y, M/MT, with or without 'chr'), else (a reference without
+    them) every contig but alt, decoy, HLA, EBV and unplaced ones (EXCLUDED_CONTIG)."""
     contigs = [name for name, _ in read_contigs(fasta)]
     if wanted:
         missing = [name for name in wanted if name not in contigs]
@@ -289,7 +294,7 @@ def calling_contigs(fasta: Path | str, wanted: list[str]) -> list[str]:
                               for name in missing])
         return list(wanted)
     primary = [name for name in contigs if PRIMARY_CONTIG.match(name)]
-    return primary or contigs
+    return primary or [name for name in contigs if not EXCLUDED_CONTIG.search(name)] or contigs
 
 
 def ploidy_lines(chrx: str, chry: str, par: list[str]) -> list[str]:

@@ -62,6 +62,7 @@ from helgenom.rank.gff3 import gene_set
 from helgenom.rank.hemizygous import hemizygous_over_deletions
 from helgenom.rank.hgvs import Transcripts
 from helgenom.rank.inheritance import (
+    MITO_CONTIGS,
     MODELS,
     CompoundPairs,
     FamilyGenotypes,
@@ -262,7 +263,7 @@ def rank_family_pairing(family: Family, table: pd.DataFrame, gts: Genotypes,
     fg = FamilyGenotypes(family, gts if model_gts is None else model_gts)
     models = single_variant_models(fg, classes, _gene_mask(table["genes"],
                                                            opts.reduced_penetrance))
-    gates = gate_failures(members, gts, opts.gates)
+    gates = gate_failures(members, gts, opts.gates, classes)
     af = table["af"]
     rare = (af.isna() | (af <= opts.max_af)).to_numpy()
     in_gene = np.fromiter(map(len, table["genes"].to_numpy()), dtype=np.int64,
@@ -380,6 +381,7 @@ class CandidateList:
             else:
                 out[column] = ""
         gts = self.gts
+        out["heteroplasmy"] = heteroplasmy_texts(self.family, self.table, gts, rows)
         for member in self.family.members:
             s = member.sample
             out[f"{s}_GT"] = genotype_strings(gts, s, rows)
@@ -391,6 +393,26 @@ class CandidateList:
             out[f"{s}_GQ"] = pd.array(np.round(gts.gq[s][rows]), dtype="Int64")
         out["gates"] = out["gates"].replace("", "PASS")
         return out
+
+
+def heteroplasmy_texts(family: Family, table: pd.DataFrame, gts: Genotypes, rows: np.ndarray
+                       ) -> np.ndarray:
+    """Per row: its heteroplasmy levels on chrM/MT, 'sample:level,...' for every member (ALT
+    reads / ALT and REF reads, 3 decimals; '.' without reads), '' elsewhere."""
+    out = np.full(len(rows), "", dtype=object)
+    mito = np.flatnonzero(np.isin(table["CHROM"].to_numpy(dtype=object)[rows], MITO_CONTIGS))
+    if not len(mito):
+        return out
+    parts = []
+    for member in family.members:
+        s = member.sample
+        alt = gts.alt_depth[s][rows[mito]]
+        depth = gts.ref_depth[s][rows[mito]] + alt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = np.where(depth > 0, alt / depth, np.nan)
+        parts.append([f"{s}:{'.' if np.isnan(v) else f'{round(v, 3):g}'}" for v in level])
+    out[mito] = [",".join(cells) for cells in zip(*parts, strict=True)]
+    return out
 
 
 def candidate_list(family: Family, table: pd.DataFrame, gts: Genotypes, result: pd.DataFrame,

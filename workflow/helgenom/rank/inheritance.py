@@ -1,7 +1,7 @@
 """Genotype gates and inheritance models for one family, vectorised over variants.
 
 Model names follow GENMOD: AD, AD_dn, AR_hom, AR_hom_dn, AR_comp, AR_comp_dn, XR, XR_dn, XD,
-XD_dn, plus MT (maternal, mitochondrial). Rules, per family:
+XD_dn, plus MT (mitochondrial: maternal or de novo). Rules, per family:
 
 - Affected individuals must carry the variant as the model says (no-calls do not exclude),
   unaffected individuals must not (no-calls do not exclude).
@@ -9,6 +9,11 @@ XD_dn, plus MT (maternal, mitochondrial). Rules, per family:
   parent who is a no-call or absent from the pedigree may have. `_dn` means no parent in the
   pedigree carries it (so a singleton is never de novo, a duo child may be). For AR_hom, a
   hom-ref or no-call parent (or a missing one in a duo) makes AR_hom_dn possible.
+- MT: chrM/MT only. An affected member carries the variant (heteroplasmic 0/1 or homoplasmic
+  1; see `helgenom mito-call`), no affected member is called without it; the mother may carry
+  it at any level or not at all (de novo mtDNA variants are common) and the father is ignored
+  (paternal mtDNA is not transmitted); unaffected maternal relatives may carry it (a lower
+  heteroplasmy, or reduced penetrance as in LHON).
 - Compound heterozygotes are phased by those origins (an allele both parents carry cannot
   be phased and is not paired, as in GENMOD and slivar). A pair is rejected when both alleles
   must come from the same parent, when both are de novo (two de novo hits in one gene are
@@ -32,6 +37,7 @@ MODELS = ("AD", "AD_dn", "AR_hom", "AR_hom_dn", "AR_comp", "AR_comp_dn",
 
 # Chromosome classes.
 AUTOSOMAL, XLINKED, YLINKED, MITO = 0, 1, 2, 3
+MITO_CONTIGS = ("chrM", "chrMT", "MT", "M")
 
 # Possible origins of a child's allele, as a bit set (used to phase compound hets).
 PATERNAL, MATERNAL, DE_NOVO = 1, 2, 4
@@ -49,29 +55,41 @@ class Gates:
     homalt_min_alt_fraction: float = 0.98
     # Hemizygous (haploid) calls: mapping noise on chrX is common, so the gate is relaxed.
     hemi_min_alt_fraction: float = 0.8
+    # chrM/MT (with `classes`): a heteroplasmy level is no diploid allele balance. A called
+    # genotype needs mito_min_dp reads; a carrier (0/1, 1) an ALT fraction of at least
+    # mito_min_hl, a non-carrier (0) less than it (helgenom mito-call's min_af). GQ is not
+    # gated there: at ~100-200x no call can exclude a heteroplasmy at the threshold with
+    # GQ 20 (0.97^150 = 1%), so DP and HL are the evidence.
+    mito_min_dp: int = 20
+    mito_min_hl: float = 0.03
     enabled: bool = True
 
 
 _REASONS = ("GQ", "DP", "AB")
 
 
-def gate_failures(samples: list[str], gts: Genotypes, gates: Gates) -> np.ndarray:
-    """Per variant: '' when every called genotype passes, else 'sample:GQ,AB;sample:DP'."""
+def gate_failures(samples: list[str], gts: Genotypes, gates: Gates,
+                  classes: np.ndarray | None = None) -> np.ndarray:
+    """Per variant: '' when every called genotype passes, else 'sample:GQ,AB;sample:DP'.
+    Rows of class MITO (`classes`) get the chrM gates (Gates.mito_*: DP and AB, no GQ)."""
     n = len(next(iter(gts.gt.values()))) if gts.gt else 0
     if not gates.enabled or n == 0 or not samples:
         return np.full(n, "", dtype=object)
+    mito = np.zeros(n, dtype=bool) if classes is None else classes == MITO
     masks = {}
     for s in samples:
         gt, ploidy, ab = gts.gt[s], gts.ploidy[s], gts.allele_balance(s)
         called = gt >= 0
-        bad_gq = called & (gts.gq[s] < gates.min_gq)
-        bad_dp = called & (gts.depth(s) < gates.min_dp)
-        bad_ab = called & ~np.isnan(ab) & (
-            ((gt == 0) & (ab > gates.homref_max_alt_fraction))
-            | ((gt == 1) & ((ab < gates.het_ab_min) | (ab > gates.het_ab_max)))
-            | ((gt == 2) & (ploidy == 2) & (ab < gates.homalt_min_alt_fraction))
-            | ((gt == 2) & (ploidy == 1) & (ab < gates.hemi_min_alt_fraction))
-        )
+        bad_gq = called & ~mito & (gts.gq[s] < gates.min_gq)
+        bad_dp = called & (gts.depth(s) < np.where(mito, gates.mito_min_dp, gates.min_dp))
+        with np.errstate(invalid="ignore"):
+            bad_ab = called & ~np.isnan(ab) & np.where(
+                mito,
+                ((gt == 0) & (ab >= gates.mito_min_hl)) | ((gt > 0) & (ab < gates.mito_min_hl)),
+                ((gt == 0) & (ab > gates.homref_max_alt_fraction))
+                | ((gt == 1) & ((ab < gates.het_ab_min) | (ab > gates.het_ab_max)))
+                | ((gt == 2) & (ploidy == 2) & (ab < gates.homalt_min_alt_fraction))
+                | ((gt == 2) & (ploidy == 1) & (ab < gates.hemi_min_alt_fraction)))
         masks[s] = bad_gq.astype(np.int8) | (bad_dp.astype(np.int8) << 1) | (bad_ab << 2)
     # Each failing row's combination of per-sample reason bits, spelled out once.
     bits = np.stack([masks[s].astype(np.int8) for s in samples], axis=1)
@@ -94,7 +112,7 @@ def chromosome_classes(chrom: pd.Series, pos: pd.Series, chrx: str, chry: str,
     classes = np.full(len(chrom_values), AUTOSOMAL, dtype=np.int8)
     classes[chrom_values == chrx] = XLINKED
     classes[chrom_values == chry] = YLINKED
-    classes[np.isin(chrom_values, ["chrM", "chrMT", "MT", "M"])] = MITO
+    classes[np.isin(chrom_values, MITO_CONTIGS)] = MITO
     positions = pos.to_numpy()
     for region_chrom, start, end in par:
         in_par = (chrom_values == region_chrom) & (positions >= start) & (positions <= end)
@@ -214,13 +232,11 @@ def single_variant_models(fg: FamilyGenotypes, classes: np.ndarray,
         models[f"{name}_dn"] = pattern & dn
         models[name] = pattern & ~dn
 
-    # Mitochondrial: maternal transmission (heteroplasmy lets unaffected relatives carry).
+    # Mitochondrial: maternal or de novo; the father is not asked (paternal mtDNA is not
+    # transmitted) and heteroplasmy lets unaffected maternal relatives carry it.
     mito = classes == MITO
-    mt_ok = [fg.carrier(a) | fg.missing(a) for a in affected]
-    maternal = [~fg.ref(fam.parents(a)[1].sample) if fam.parents(a)[1] else np.ones(fg.n, bool)
-                for a in affected]
-    models["MT"] = (mito & fg.all_of(mt_ok) & fg.any_of([fg.carrier(a) for a in affected])
-                    & fg.all_of(maternal))
+    models["MT"] = (mito & fg.all_of([fg.carrier(a) | fg.missing(a) for a in affected])
+                    & fg.any_of([fg.carrier(a) for a in affected]))
     return models
 
 

@@ -21,6 +21,9 @@
               the source gave another candidate a value
   chromosomes ROH segments, depth CNVs and UPD calls along the chromosomes (inline SVG), with
               the UPD table, an ROH summary, the CNV and SV tables
+  repeats     when given: the family's repeat expansions (helgenom repeats: each repeat's
+              alleles per member against its normal and pathogenic sizes, pathogenic ones
+              marked) and SMN1/SMN2 copy numbers (helgenom smn), after the QC
   reads       each member's reads at the top `reads_top` candidates (helgenom.report.reads):
               an inline SVG pileup per member in the candidate's evidence, with the
               counts of ref and alt reads; a marked place for the other candidates
@@ -125,6 +128,9 @@ REVIEW_STATUS = {4: "practice guideline", 3: "reviewed by expert panel",
 SUPERSCRIPT = str.maketrans("-0123456789",
                             "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 UPD_REQUIRED = ("child", "chrom", "call")
+REPEATS_REQUIRED = ("family", "repid", "gene", "chrom", "pos", "disease", "inheritance",
+                    "normal_max", "pathologic_min", "call", "note")
+SMN_REQUIRED = ("family", "Sample", "role", "SMN1_CN", "SMN2_CN", "SMN2delta7-8_CN", "call")
 ROH_REQUIRED = ("sample", "chrom", "start", "end")
 PRIMARY = re.compile(r"^(?:chr)?(?:[0-9]+|X|Y)$", re.IGNORECASE)
 META = "helgenom-"  # name prefix of the summary meta tags the run index reads
@@ -283,11 +289,14 @@ class ReportInputs:
     alignments: tuple[Alignment, ...] = ()  # members' BAM/CRAM, for the pileups
     fasta: Path | None = None  # the reference (needed for CRAM)
     reads_top: int = DEFAULT_TOP  # candidates with pileups, best first
+    repeats: Path | None = None  # the family's repeats table (helgenom repeats)
+    smn: Path | None = None  # the family's SMN table (helgenom smn)
 
     def files(self) -> list[tuple[str, Path]]:
         named = [("candidate list", self.candidates), ("QC", self.qc), ("PED", self.ped),
                  ("UPD", self.upd), ("ROH", self.roh), ("depth CNVs", self.cnv),
-                 ("SVs", self.sv)]
+                 ("SVs", self.sv), ("repeat expansions", self.repeats),
+                 ("SMN copy numbers", self.smn)]
         return [(what, Path(path)) for what, path in named if path is not None]
 
 
@@ -436,6 +445,8 @@ class Loaded:
     roh: list[dict[str, str]] | None
     cnv: Vcf | None
     sv: Vcf | None
+    repeats: list[dict[str, str]] | None = None
+    smn: list[dict[str, str]] | None = None
 
 
 def load(inputs: ReportInputs) -> Loaded:
@@ -461,10 +472,15 @@ def load(inputs: ReportInputs) -> Loaded:
                                                   ("start", "end")))
     cnv = optional(inputs.cnv, lambda p: read_sv_vcf(p, "depth-CNV VCF"))
     sv = optional(inputs.sv, lambda p: read_sv_vcf(p, "structural-variant VCF"))
+    repeats = optional(inputs.repeats, lambda p: read_tsv(p, "repeats table (helgenom "
+                                                          "repeats)", REPEATS_REQUIRED))
+    smn = optional(inputs.smn, lambda p: read_tsv(p, "SMN table (helgenom smn)",
+                                                  SMN_REQUIRED))
     attempt(lambda: check_alignments(inputs.alignments, inputs.fasta))
     if problems:
         raise InputError(problems)
-    run = Loaded(inputs, candidates, qc, family, member_roles(family), upd, roh, cnv, sv)
+    run = Loaded(inputs, candidates, qc, family, member_roles(family), upd, roh, cnv, sv,
+                 repeats, smn)
     _check_family(run)
     return run
 
@@ -476,6 +492,23 @@ def _check_family(run: Loaded) -> None:
     if run.qc.family != name:
         raise input_error(inputs.qc, f"the QC of family {run.qc.family}, not of {name}")
     check_candidates(run.candidates, inputs.candidates, run.family, run.roles, inputs.ped)
+    for path, rows, column in ((inputs.repeats, run.repeats, "family"),
+                               (inputs.smn, run.smn, "family")):
+        for number, row in enumerate(rows or (), start=2):
+            if row[column] != name:
+                raise input_error(path or "", f"a row of another family (this is family "
+                                  f"{name})", number, column, row[column])
+    if run.repeats is not None:
+        absent = [s for s in run.roles if f"{s}_REPCN" not in run.repeats[0]] \
+            if run.repeats else []
+        if absent:
+            raise input_error(inputs.repeats or "", f"no repeat sizes of {', '.join(absent)} "
+                              f"(no column {absent[0]}_REPCN): not family {name}'s table")
+    if run.smn is not None:
+        absent = [s for s in run.roles if s not in {row["Sample"] for row in run.smn}]
+        if absent:
+            raise input_error(inputs.smn or "", f"no copy numbers of {', '.join(absent)}: not "
+                              f"family {name}'s table")
     seen: set[str] = set()
     for a in inputs.alignments:
         if a.sample not in run.roles:
@@ -1265,6 +1298,66 @@ def roh_block(run: Loaded) -> Html:
                          Column("longest", True)], summary, id_="roh-summary") + details)
 
 
+# --------------------------------------------------------------------- repeats and SMN
+def _repeat_rows(run: Loaded) -> tuple[list[list[object]], list[str | None]]:
+    rows, flags = [], []
+    for r in run.repeats or ():
+        pos = as_int(r["pos"])
+        sizes = f"\u2264 {r['normal_max']} / \u2265 {r['pathologic_min']}"
+        members = [Cell(f"{r.get(f'{s}_REPCN', '.')} ({r.get(f'{s}_status', '')})",
+                        cls="v-FAIL" if r.get(f"{s}_status") == "full_mutation" else
+                        "v-WARN" if r.get(f"{s}_status") == "pre_mutation" else None)
+                   for s in run.roles]
+        rows.append([Cell(r["gene"], title=r["repid"]), r["disease"], r["inheritance"],
+                     Cell(f"{r['chrom']}:{pos:,}" if pos is not None else r["chrom"],
+                          sort=locus_key(r["chrom"], pos)), r.get("repeat_unit", ""), sizes,
+                     *members, Cell(r["call"], sort=REPEAT_CALLS.index(r["call"])
+                                    if r["call"] in REPEAT_CALLS else len(REPEAT_CALLS)),
+                     r["note"] if r["note"] != "." else ""])
+        flags.append("flag" if r["call"] == "pathogenic" else None)
+    return rows, flags
+
+
+REPEAT_CALLS = ("pathogenic", "full_mutation", "pre_mutation", "normal", "unclassified",
+                "no_call")
+
+
+def repeats_section(run: Loaded) -> Html:
+    """The family's repeat expansions and SMN copy numbers (only when given)."""
+    parts: list[Html] = []
+    if run.repeats is not None:
+        found = [r for r in run.repeats if r["call"] == "pathogenic"]
+        summary = (tag("p", "At or over the pathogenic size, fitting the disease's "
+                       "inheritance in an affected member: ",
+                       join([Html(tag("strong", f"{r['gene']}") + esc(f" ({r['disease']}, "
+                                                                      f"{r['inheritance']})"))
+                             for r in found], ", "), ".", class_="alert")
+                   if found else tag("p", f"No expansion at or over the pathogenic size in "
+                                     f"the {len(run.repeats)} repeats genotyped.",
+                                     class_="note"))
+        rows, flags = _repeat_rows(run)
+        columns = [Column("gene"), Column("disease"), Column("inheritance"),
+                   Column("position"), Column("unit"),
+                   Column("normal / pathogenic", title="repeat units: normal up to, "
+                          "pathogenic from"),
+                   *(Column(f"{s} units", title=f"{s} ({role})") for s, role in run.roles.items()),
+                   Column("call"), Column("note")]
+        parts += [tag("h3", "Repeat expansions (ExpansionHunter, Stranger)"), summary,
+                  table(columns, rows, id_="repeats-table", row_classes=flags)]
+    if run.smn is not None:
+        flags = ["flag" if r["isSMA"] == "True" or r["isCarrier"] == "True" else None
+                 for r in run.smn]
+        parts += [tag("h3", "SMN1 and SMN2 copy numbers (SMNCopyNumberCaller)"),
+                  table([Column("member"), Column("SMN1", True), Column("SMN2", True),
+                         Column("SMN2\u03947-8", True), Column("call")],
+                        [[f"{r['Sample']} ({r['role']})", r["SMN1_CN"], r["SMN2_CN"],
+                          r["SMN2delta7-8_CN"], r["call"]] for r in run.smn],
+                        id_="smn-table", row_classes=flags)]
+    if not parts:
+        return Html("")
+    return tag("section", tag("h2", "Repeat expansions and SMN"), *parts, id="repeats")
+
+
 # ------------------------------------------------------------------------------ CNV, SV
 def _record_cells(rec: VcfRecord) -> list[object]:
     length = rec.end - rec.pos + 1
@@ -1366,14 +1459,16 @@ def render_report(run: Loaded) -> str:
     view = CandidateView(run)
     name, verdict = run.family.id, run.qc.verdict
     proband = next((s for s, role in run.roles.items() if role == "proband"), "")
+    repeats = (("repeats", "Repeats / SMN"),) if run.repeats is not None or \
+        run.smn is not None else ()
     nav = tag("nav", *(tag("a", label, href=f"#{target}") for target, label in (
-        ("qc", "QC"), ("candidates-section", "Candidates"), ("chromosomes", "ROH / UPD"),
-        ("cnv", "CNVs"), ("sv", "SVs"), ("reads", "Reads"), ("inputs-footer", "Inputs"))),
-        class_="sections")
+        ("qc", "QC"), *repeats, ("candidates-section", "Candidates"),
+        ("chromosomes", "ROH / UPD"), ("cnv", "CNVs"), ("sv", "SVs"), ("reads", "Reads"),
+        ("inputs-footer", "Inputs"))), class_="sections")
     header = tag("header", tag("h1", f"Family {name}"), tag(
         "p", f"QC {verdict} \u00b7 {view.total} candidates \u00b7 proband {proband or 'none'}"
         f" \u00b7 helgenom {__version__}", class_="muted"), nav, class_="page")
-    main = tag("main", qc_section(run), candidates_section(run, view),
+    main = tag("main", qc_section(run), repeats_section(run), candidates_section(run, view),
                chromosomes_section(run), cnv_section(run), sv_section(run, view),
                reads_section(run, view))
     reasons = [reason for _, reason in qc_reasons(run.qc.rows)]

@@ -3,10 +3,11 @@
 `write_scout_config` writes the family's load config, the YAML `scout load case` reads (the
 keys of Scout's `parse_case_data` and `CaseLoader`): owner, family, the members (sex,
 phenotype, parents, analysis type wgs, alignment), the ranked SNV and SV VCFs (clinical and
-research), genome build, rank model versions, rank score threshold, the family's HPO terms,
-gene panels and the MultiQC report. The family's QC (`helgenom qc` JSON) goes beside it in the
-peddy formats Scout reads at load, so that Scout shows each member's sex and parenthood as
-checked:
+research), the Stranger-annotated repeat VCF (`vcf_str`) and the SMN table (`smn_tsv`: Scout
+reads each member's SMN1/SMN2 copy numbers from it) when given, genome build, rank model
+versions, rank score threshold, the family's HPO terms, gene panels and the MultiQC report.
+The family's QC (`helgenom qc` JSON) goes beside it in the peddy formats Scout reads at
+load, so that Scout shows each member's sex and parenthood as checked:
 
   F.peddy.ped       the PED with peddy's `sample_id` header and `ancestry-prediction` UNKNOWN
                     (helgenom predicts no ancestry; Scout reads the other two files only when
@@ -86,6 +87,8 @@ class ScoutInputs:
     rank_score_threshold: int = 5
     hpo: Sequence[str] = ()
     panels: Sequence[str] = ()
+    str_vcf: Path | None = None  # the family's Stranger-annotated ExpansionHunter VCF
+    smn_tsv: Path | None = None  # the family's SMN table (SMNCopyNumberCaller's columns)
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,8 @@ def _check_vcf(path: Path, family: Family) -> None:
 def _vcfs(inputs: ScoutInputs) -> dict[str, Path]:
     """Scout's VCF keys -> the files given."""
     files = {"vcf_snv": inputs.snv_clinical, "vcf_snv_research": inputs.snv_research,
-             "vcf_sv": inputs.sv_clinical, "vcf_sv_research": inputs.sv_research}
+             "vcf_sv": inputs.sv_clinical, "vcf_sv_research": inputs.sv_research,
+             "vcf_str": inputs.str_vcf}
     return {key: path for key, path in files.items() if path is not None}
 
 
@@ -260,6 +264,8 @@ def scout_config(inputs: ScoutInputs, family: Family, peddy: Sequence[Path],
         panels = list(dict.fromkeys(inputs.panels))
         config["gene_panels"], config["default_gene_panels"] = panels, list(panels)
     config.update({key: _path_text(path, base) for key, path in _vcfs(inputs).items()})
+    if inputs.smn_tsv is not None:
+        config["smn_tsv"] = _path_text(inputs.smn_tsv, base)
     if inputs.multiqc is not None:
         config["multiqc"] = _path_text(inputs.multiqc, base)
     for key, path in zip(("peddy_ped", "peddy_check", "peddy_sex"), peddy, strict=True):
@@ -290,6 +296,8 @@ def write_scout_config(inputs: ScoutInputs, out: Path, peddy_dir: Path | None = 
         _check_file(path, f"alignment of {sample}")
     if inputs.multiqc is not None:
         _check_file(inputs.multiqc, "MultiQC report")
+    if inputs.smn_tsv is not None:
+        _check_file(inputs.smn_tsv, "SMN table")
     pairs, n_pairs = ped_check_text(inputs.qc, family)
     sexes, n_sexes = sex_check_text(inputs.qc, family)
     peddy = peddy_files(family.id, folder)

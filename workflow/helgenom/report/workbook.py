@@ -18,6 +18,10 @@ and the header of the ranked VCF. Three sheets:
   QC          every QC row, the family verdict first, verdicts coloured
   Run         helgenom version, family, members, HPO terms, rank models and the inputs (file
               name and SHA-256); no date
+  Repeats     only when a repeats table (helgenom repeats) or SMN table (helgenom smn) is
+              given: each repeat with its disease, inheritance, normal and pathogenic sizes,
+              every member's repeat units and status and the family call (pathogenic rows
+              marked), then each member's SMN1/SMN2 copy numbers and call
 
 The same inputs give the same bytes: the document dates and the zip entries' times are
 SOURCE_DATE_EPOCH (1980-01-01 when it is not set) and the entries are in a fixed order. Text
@@ -67,6 +71,7 @@ from helgenom.report.manifest import sha256
 from helgenom.sheets.pedigree import Family
 
 SHEETS = ("Candidates", "QC", "Run")
+REPEATS_SHEET = "Repeats"  # a fourth sheet, when repeat or SMN results are given
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _INTEGER = re.compile(r"[-+]?\d+")
 # Candidate-list columns that stay text even when every value looks like a number.
@@ -134,6 +139,8 @@ class WorkbookInputs:
     hpo: Mapping[str, Sequence[str]] = field(default_factory=dict)  # family -> HPO term IDs
     rank_models: Sequence[RankModelInfo] = ()  # used when the VCF header names none
     max_rows: int = MAX_ROWS  # candidate rows, best first; 0: all that fit in a sheet
+    repeats: Path | None = None  # the family's repeats table (helgenom repeats)
+    smn: Path | None = None  # the family's SMN table (helgenom smn)
 
 
 @dataclass
@@ -372,7 +379,9 @@ def _run_sheet(ws: Worksheet, run: LoadedRun) -> None:
     inputs, family = run.inputs, run.family
     names = hpo_names(run.candidates.table)
     files = [("candidate list", inputs.candidates), ("QC", inputs.qc), ("PED", inputs.ped),
-             ("ranked VCF", inputs.vcf)]
+             ("ranked VCF", inputs.vcf),
+             *((what, path) for what, path in (("repeat expansions", inputs.repeats),
+                                               ("SMN copy numbers", inputs.smn)) if path)]
     row = _section(ws, 1, "Run", ("field", "value"), [
         ("QC verdict", run.qc.verdict), ("helgenom version", __version__),
         ("family", family.id), *(("QC", line) for line in run.qc_lines),
@@ -391,6 +400,69 @@ def _run_sheet(ws: Worksheet, run: LoadedRun) -> None:
              [(what, Path(path).name, sha256(Path(path))) for what, path in files])
     for letter, width in zip("ABCDEF", (18, 40, 14, 14, 16, 16), strict=True):
         ws.column_dimensions[letter].width = width
+
+
+# ----------------------------------------------------------------------- repeats and SMN
+REPEATS_REQUIRED = ("family", "repid", "gene", "chrom", "pos", "disease", "inheritance",
+                    "normal_max", "pathologic_min", "call", "note")
+SMN_REQUIRED = ("family", "Sample", "role", "SMN1_CN", "SMN2_CN", "SMN2delta7-8_CN", "isSMA",
+                "isCarrier", "call")
+
+
+def read_table(path: Path, what: str, required: Sequence[str], family: Family
+               ) -> list[dict[str, str]]:
+    """The rows of a repeats or SMN table of `family` (text cells); InputError naming the
+    file (and line, column, value) when it is not one."""
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except OSError as error:
+        raise input_error(path, f"cannot read the {what} ({error.strerror or error})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise input_error(path, f"not a {what} ({str(error).strip().splitlines()[-1]})"
+                          ) from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise input_error(path, f"no column {', '.join(map(repr, missing))}: not a {what}")
+    rows = frame.to_dict("records")
+    for number, row in enumerate(rows, start=2):
+        if row["family"] != family.id:
+            raise input_error(path, f"a row of another family (this is family {family.id})",
+                              number, "family", row["family"])
+    return rows
+
+
+def _repeats_sheet(ws: Worksheet, run: LoadedRun) -> None:
+    row = 1
+    members = list(run.roles)
+    if run.repeats is not None:
+        header = ["gene", "repeat", "disease", "inheritance", "position", "unit",
+                  "normal up to", "pathogenic from", "call",
+                  *(f"{run.roles[s]} {s} {field}" for s in members for field in ("units",
+                                                                                 "status")),
+                  "note"]
+        first = row + 2
+        row = _section(ws, row, "Repeat expansions (ExpansionHunter, Stranger)", header, [
+            [r["gene"], r["repid"], r["disease"], r["inheritance"], f"{r['chrom']}:{r['pos']}",
+             r.get("repeat_unit", ""), number(r["normal_max"]), number(r["pathologic_min"]),
+             r["call"], *(r.get(f"{s}_{field}", "") for s in members
+                          for field in ("REPCN", "status")),
+             "" if r["note"] == "." else r["note"]] for r in run.repeats])
+        for offset, r in enumerate(run.repeats):
+            if r["call"] == "pathogenic":
+                _verdict_style(ws.cell(row=first + offset, column=9), "FAIL")
+    if run.smn is not None:
+        first = row + 2
+        _section(ws, row, "SMN1 and SMN2 copy numbers (SMNCopyNumberCaller)",
+                 ("sample", "role", "SMN1", "SMN2", "SMN2\u03947-8", "call"),
+                 [[r["Sample"], r["role"], number(r["SMN1_CN"]), number(r["SMN2_CN"]),
+                   number(r["SMN2delta7-8_CN"]), r["call"]] for r in run.smn])
+        for offset, r in enumerate(run.smn):
+            if r["isSMA"] == "True" or r["isCarrier"] == "True":
+                _verdict_style(ws.cell(row=first + offset, column=6),
+                               "FAIL" if r["isSMA"] == "True" else "WARN")
+    for letter, width in zip("ABCDEFGHI", (12, 12, 18, 12, 18, 8, 12, 14, 14), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A1"
 
 
 # ------------------------------------------------------------------------------ writing
@@ -436,6 +508,8 @@ class LoadedRun:
     roles: dict[str, str]  # sample -> role, in column order
     vcf: RankedVcf
     models: list[RankModelInfo]
+    repeats: list[dict[str, str]] | None = None
+    smn: list[dict[str, str]] | None = None
 
     @property
     def qc_lines(self) -> list[str]:
@@ -483,12 +557,25 @@ def load_run(inputs: WorkbookInputs) -> LoadedRun:
     vcf = read_ranked_vcf(inputs.vcf)
     run = LoadedRun(inputs, candidates, qc, family, member_roles(family), vcf,
                     vcf.models or list(inputs.rank_models))
+    if inputs.repeats is not None:
+        run.repeats = read_table(Path(inputs.repeats), "repeats table (helgenom repeats)",
+                                 REPEATS_REQUIRED, family)
+        absent = [s for s in run.roles if run.repeats and f"{s}_REPCN" not in run.repeats[0]]
+        if absent:
+            raise input_error(inputs.repeats, f"no repeat sizes of {', '.join(absent)}: not "
+                              f"family {family.id}'s table")
+    if inputs.smn is not None:
+        run.smn = read_table(Path(inputs.smn), "SMN table (helgenom smn)", SMN_REQUIRED, family)
+        absent = [s for s in run.roles if s not in {r["Sample"] for r in run.smn}]
+        if absent:
+            raise input_error(inputs.smn, f"no copy numbers of {', '.join(absent)}: not family "
+                              f"{family.id}'s table")
     _check_consistent(run)
     return run
 
 
 def build_workbook(run: LoadedRun) -> Workbook:
-    """The three sheets of the workbook of `run`."""
+    """The sheets of the workbook of `run` (three, and Repeats when given)."""
     table = run.shown
     count = run.candidates.total
     intro = [*run.qc_lines, *filter(None, [run.shown_line]),
@@ -502,6 +589,10 @@ def build_workbook(run: LoadedRun) -> Workbook:
     _candidates_sheet(sheets[0], table, run.roles, intro)
     _qc_sheet(sheets[1], run.qc)
     _run_sheet(sheets[2], run)
+    if run.repeats is not None or run.smn is not None:
+        sheet = wb.create_sheet()
+        sheet.title = REPEATS_SHEET
+        _repeats_sheet(sheet, run)
     return wb
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from helgenom.simulate.genome import (
+    CHRM,
     CHRX,
     CODON_TABLE,
     FILLER_GENES,
@@ -198,6 +199,8 @@ def write_background(outdir: Path | str, reference: Reference, pool: dict[str, l
         carrier = int(rng.integers(0, 3)) if rng.random() < artefact_share else None
         lines = [_header(reference, samples)]
         for contig in reference.contigs:
+            if contig == CHRM:  # the nuclear genome's calls only
+                continue
             variants = pool.get(contig, [])
             afs = np.array([v.af for v in variants], dtype=float)
             positions = np.array([v.pos for v in variants], dtype=np.int64)

@@ -1,9 +1,10 @@
 """`helgenom simulate`: a deterministic, self-contained WGS demo trio.
 
 Writes a small synthetic reference (three contigs with GC blocks, microsatellites, an
-interspersed repeat family, a segmental duplication and an N gap), an Ensembl-style GFF3
-with ~20 real disease-gene symbols, a population allele-frequency VCF, 2x150 paired-end
-reads for a father/mother/affected-son trio with planted causal variants, their truth set,
+interspersed repeat family, a segmental duplication and an N gap, and a mitochondrial chrM
+last), an Ensembl-style GFF3 with ~20 real disease-gene symbols and MT-ND4 on chrM, a
+population allele-frequency VCF, 2x150 paired-end reads for a father/mother/affected-son
+trio with planted causal variants (a heteroplasmic chrM one among them), their truth set,
 and the sample sheets and config to run the workflow on it. The same seed and arguments
 always give byte-identical files. `--scenario` plants a QC failure (sample swap, sex
 mismatch, contamination, low depth; see `helgenom.simulate.scenarios`).
@@ -23,9 +24,11 @@ import numpy as np
 from helgenom import __version__
 from helgenom.simulate.background import plant_artefact, write_background
 from helgenom.simulate.genome import (
+    CHRM,
     MIN_SIZE_MB,
     Interval,
     Reference,
+    add_mitochondrion,
     build_reference,
     write_fasta,
     write_gff3,
@@ -42,6 +45,7 @@ from helgenom.simulate.variants import (
     Trio,
     build_trio,
     haplotype_sequence,
+    plant_mitochondrial,
     population_sv_vcf_text,
     population_vcf_text,
     truth_tsv_text,
@@ -56,6 +60,7 @@ REQUIRED_TOOLS = ("samtools", "bgzip", "tabix")
 # Lanes per sample, and the tile surface digit that keeps cluster names unique per lane.
 UNITS: dict[str, tuple[int, ...]] = {FATHER: (1,), MOTHER: (1,), PROBAND: (1, 2)}
 _TILE_SURFACE = {FATHER: 11, MOTHER: 12, PROBAND: 21}
+_MITO_TILE_SURFACE = {FATHER: 13, MOTHER: 14, PROBAND: 23}  # chrM's reads
 
 CONFIG_YAML = """\
 samples: samples.tsv
@@ -164,31 +169,42 @@ def _write_reads(
     trio: Trio,
     plan: dict[str, Sequenced],
     seeds: list[np.random.SeedSequence],
+    mito_seeds: list[np.random.SeedSequence],
 ) -> dict[str, int]:
+    """Each sample's reads: the nuclear genome's from `seeds`, then (appended to the same
+    FASTQ files, on tiles of their own) chrM's from `mito_seeds`, so that the nuclear reads
+    are as without chrM."""
     pairs: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for sample, seed in zip(SAMPLES, seeds, strict=True):
-            rng = np.random.default_rng(seed)
+        for sample, seed, mito_seed in zip(SAMPLES, seeds, mito_seeds, strict=True):
             sequenced = plan[sample]
-            template = make_template(
-                [haplotype_sequence(reference, trio, hap) for hap in sequenced.haplotypes]
-            )
-            frags = sample_fragments(rng, template, sequenced.depth / 2.0, sequenced.weights)
-            lanes = UNITS[sample]
-            bounds = np.linspace(0, len(frags), len(lanes) + 1).round().astype(int)
-            for k, lane in enumerate(lanes):
-                fq1, fq2 = _fastq_paths(sample, lane)
-                part = frags.take(np.arange(bounds[k], bounds[k + 1]))
-                pairs[f"{sample}/L{lane:03d}"] = write_unit(
-                    rng,
-                    template,
-                    part,
-                    lane,
-                    _TILE_SURFACE[sample],
-                    outdir / fq1,
-                    outdir / fq2,
-                    pool,
-                )
+            shares = sequenced.weights or [1.0] * len(sequenced.haplotypes)
+            nuclear = [k for k, hap in enumerate(sequenced.haplotypes) if hap.contig != CHRM]
+            mito = [k for k, hap in enumerate(sequenced.haplotypes) if hap.contig == CHRM]
+            for haps, rng, weights, tile, append in (
+                (nuclear, np.random.default_rng(seed),
+                 None if sequenced.weights is None else [shares[k] for k in nuclear],
+                 _TILE_SURFACE[sample], False),
+                # chrM molecules weigh MT_COPIES nuclear haplotypes (Haplotype.weight)
+                (mito, np.random.default_rng(mito_seed),
+                 [shares[k] * sequenced.haplotypes[k].weight for k in mito],
+                 _MITO_TILE_SURFACE[sample], True),
+            ):
+                if not haps:
+                    continue
+                template = make_template([haplotype_sequence(reference, trio,
+                                                             sequenced.haplotypes[k])
+                                          for k in haps])
+                frags = sample_fragments(rng, template, sequenced.depth / 2.0, weights)
+                lanes = UNITS[sample]
+                bounds = np.linspace(0, len(frags), len(lanes) + 1).round().astype(int)
+                for k, lane in enumerate(lanes):
+                    fq1, fq2 = _fastq_paths(sample, lane)
+                    part = frags.take(np.arange(bounds[k], bounds[k + 1]))
+                    key = f"{sample}/L{lane:03d}"
+                    pairs[key] = pairs.get(key, 0) + write_unit(
+                        rng, template, part, lane, tile, outdir / fq1, outdir / fq2, pool,
+                        append=append)
     return pairs
 
 
@@ -221,8 +237,10 @@ def simulate(
     outdir = Path(outdir)
     (outdir / "reference").mkdir(parents=True, exist_ok=True)
     (outdir / "fastq").mkdir(parents=True, exist_ok=True)
-    # A fourth stream, for scenarios only, leaves the first three (the default demo) unchanged.
-    genome_seed, variant_seed, read_seed, scenario_seed = np.random.SeedSequence(seed).spawn(4)
+    # A fourth stream, for scenarios only, leaves the first three (the default demo) unchanged;
+    # a fifth draws the mitochondrial genome.
+    genome_seed, variant_seed, read_seed, scenario_seed, mito_seed = (
+        np.random.SeedSequence(seed).spawn(5))
 
     reference = build_reference(np.random.default_rng(genome_seed), size_mb)
     trio = build_trio(np.random.default_rng(variant_seed), reference)
@@ -230,6 +248,11 @@ def simulate(
     # looks like a rare de novo missense; the background families loaded into the demo's
     # database carry it too (helgenom.simulate.background). No random draw changes.
     plant_artefact(reference, trio)
+    # chrM, last: its genome, the trio's chrM molecules (a heteroplasmic MT-ND4 missense of the
+    # maternal line, a homoplasmic haplogroup variant) at MT_COPIES times the nuclear depth.
+    mito_genome_seed, mito_read_seed = mito_seed.spawn(2)
+    add_mitochondrion(reference, np.random.default_rng(mito_genome_seed))
+    plant_mitochondrial(reference, trio)
 
     paths: dict[str, Path] = {
         "fasta": outdir / "reference/genome.fa",
@@ -267,7 +290,8 @@ def simulate(
         paths[f"{name}_source"] = path
 
     plan = sequencing_plan(reference, trio, depth, scenario, scenario_seed)
-    pairs = _write_reads(outdir, reference, trio, plan, read_seed.spawn(len(SAMPLES)))
+    pairs = _write_reads(outdir, reference, trio, plan, read_seed.spawn(len(SAMPLES)),
+                         mito_read_seed.spawn(len(SAMPLES)))
     for sample in SAMPLES:
         for lane in UNITS[sample]:
             for mate, rel in zip(("R1", "R2"), _fastq_paths(sample, lane), strict=True):

@@ -91,11 +91,27 @@ HGNC_IDS: dict[str, int] = {
     "USH2A": 12601, "SCN2A": 10588, "ALMS1": 428, "NRXN1": 8008, "OTC": 8512,
     "LMNA": 6636, "RYR2": 10484, "NOTCH2": 7882, "CFH": 4883, "MUTYH": 7527, "DPYD": 3012,
     "F5": 3542, "TTN": 12403, "COL4A3": 2204, "MSH2": 7325, "BMPR2": 1078, "DMD": 2928,
-    "F8": 3546, "GLA": 4296, "ABCD1": 61,
+    "F8": 3546, "GLA": 4296, "ABCD1": 61, "MT-ND4": 7459,
 }
 # Ensembl-style identifiers of the simulated models: ENSG99..., ENST99..., ENSP99..., ENSE99...
 # (the 99 keeps them apart from real Ensembl IDs: these models are not the real genes').
 ID_PREFIX = "99"
+
+# The mitochondrial genome, last in the FASTA: a random sequence of the rCRS's length with one
+# protein-coding gene, MT-ND4, at the rCRS's coordinates (1-based, inclusive; the model is its
+# CDS, one exon on the + strand, completed to a whole stop codon). bcftools csq up to 1.21
+# translates every contig with the standard code (--genetic-code came in 1.22), so the model's
+# CDS holds no codon whose meaning differs in the vertebrate mitochondrial code (TGA, AGA, AGG,
+# ATA) and ends in TAA or TAG (stops in both): any translation then agrees with the real one.
+CHRM = "chrM"
+MITO_LENGTH = 16_569
+MITO_GC = 0.44
+MITO_GENE = ("MT-ND4", 10_760, 12_136)
+MITO_DIFFERENT_CODONS = frozenset({"TGA", "AGA", "AGG", "ATA"})
+# The LHON site m.11778G>A (MT-ND4 p.Arg340His): its codon is made CGC, so the planted G>A
+# at 11778 (the codon's second base) is the same missense change as the real one.
+MITO_LHON_POSITION = 11_778
+MITO_LHON_CODON = "CGC"
 
 N_GAP_LENGTH = 5_000
 SEGDUP_LENGTH = 8_000
@@ -612,6 +628,31 @@ def _choose_exon_duplication(rng: np.random.Generator, gene: GeneModel) -> Inter
             if 500 <= end - start <= 6_000:
                 return Interval(gene.contig, start, end)
     raise RuntimeError(f"could not place the {gene.symbol} exon duplication")
+
+
+def add_mitochondrion(reference: Reference, rng: np.random.Generator) -> GeneModel:
+    """Append chrM (MITO_LENGTH bp, GC MITO_GC) with the MT-ND4 model to `reference`; the
+    gene. Its own generator: the nuclear genome is unchanged by it."""
+    if CHRM in reference.contigs:
+        raise ValueError(f"the reference has a {CHRM} already")
+    seq = _gc_codes(rng, np.full(MITO_LENGTH, MITO_GC))
+    symbol, first, last = MITO_GENE
+    length = last - first + 1
+    assert length % 3 == 0
+    safe = [c for c in SENSE_CODONS if c not in MITO_DIFFERENT_CODONS]
+    inner = [safe[int(i)] for i in rng.integers(0, len(safe), size=length // 3 - 2)]
+    stop = ("TAA", "TAG")[int(rng.integers(0, 2))]
+    lhon = (MITO_LHON_POSITION - first) // 3
+    inner[lhon - 1] = MITO_LHON_CODON  # inner[0] is the CDS's second codon
+    cds = "ATG" + "".join(inner) + stop
+    gene = GeneModel(symbol=symbol, contig=CHRM, strand="+", start=first - 1, end=last,
+                     number=max((g.number for g in reference.genes), default=0) + 1,
+                     exons=[(first - 1, last)], cds=[(first - 1, last)], mrna=cds, utr5=0,
+                     cds_len=length)
+    seq[first - 1 : last] = encode(cds)
+    reference.contigs[CHRM] = seq
+    reference.genes.append(gene)
+    return gene
 
 
 def _write_gene(

@@ -229,10 +229,11 @@ def _cluster_names(rng: np.random.Generator, n: int, lane: int, tile_surface: in
 
 
 class _GzipSink:
-    """A gzip file (mtime 0, no name) whose writes run on a worker thread, one at a time."""
+    """A gzip file (mtime 0, no name) whose writes run on a worker thread, one at a time;
+    `append`: a further gzip member after what the file holds."""
 
-    def __init__(self, path: Path, pool: ThreadPoolExecutor) -> None:
-        self._raw = path.open("wb")
+    def __init__(self, path: Path, pool: ThreadPoolExecutor, append: bool = False) -> None:
+        self._raw = path.open("ab" if append else "wb")
         self._gz = gzip.GzipFile(
             filename="", mode="wb", fileobj=self._raw, compresslevel=GZIP_LEVEL, mtime=0
         )
@@ -260,15 +261,17 @@ def write_unit(
     r1_path: Path,
     r2_path: Path,
     pool: ThreadPoolExecutor,
+    append: bool = False,
 ) -> int:
-    """Write one lane's FASTQ pair; returns the number of read pairs."""
+    """Write one lane's FASTQ pair (`append`: after the reads the files hold, as a further
+    gzip member); returns the number of read pairs."""
     n = len(frags)
     names = _cluster_names(rng, n, lane, tile_surface)
     adapter1, adapter2 = encode(ADAPTER_R1), encode(ADAPTER_R2)
     th1, th2 = quality_thresholds(1.0), quality_thresholds(R2_ERROR_SCALE)
     tag1 = f" 1:N:0:{INDEX_SEQUENCE}".encode()
     tag2 = f" 2:N:0:{INDEX_SEQUENCE}".encode()
-    sink1, sink2 = _GzipSink(r1_path, pool), _GzipSink(r2_path, pool)
+    sink1, sink2 = _GzipSink(r1_path, pool, append), _GzipSink(r2_path, pool, append)
     try:
         for lo in range(0, n, _CHUNK):
             chunk = frags.take(np.arange(lo, min(n, lo + _CHUNK)))

@@ -24,8 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helgenom.simulate.genome import CHRX, Reference
-from helgenom.simulate.variants import FATHER, MOTHER, PROBAND, SAMPLES, Haplotype, Trio
+from helgenom.simulate.genome import CHRM, CHRX, Reference
+from helgenom.simulate.variants import (
+    FATHER,
+    MOTHER,
+    MT_COPIES,
+    PROBAND,
+    SAMPLES,
+    Haplotype,
+    Trio,
+)
 
 SCENARIOS = {
     "swap": "the proband's reads come from an unrelated male (sample swap)",
@@ -65,6 +73,9 @@ def population_haplotypes(
     haps = []
     for contig in reference.contigs:
         afs = np.array([v.af for v in trio.pool[contig]])
+        if contig == CHRM:  # one maternal line: homoplasmic
+            haps.append(Haplotype(contig, rng.random(afs.size) < afs, weight=MT_COPIES))
+            continue
         n_haps = 1 if contig == CHRX and male else 2
         haps += [Haplotype(contig, rng.random(afs.size) < afs) for _ in range(n_haps)]
     return haps

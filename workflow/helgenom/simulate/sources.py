@@ -105,8 +105,9 @@ def _order(reference: Reference) -> dict[str, int]:
 
 
 def _planted_snvs(trio: Trio) -> list[tuple[Variant, str, str]]:
-    """(variant, gene, consequence) of the planted SNVs."""
-    return [(p.variant, p.gene, p.consequence) for p in trio.planted if p.type == "SNV"]
+    """(variant, gene, consequence) of the planted SNVs (chrM's too)."""
+    return [(p.variant, p.gene, p.consequence) for p in trio.planted
+            if p.type in ("SNV", "MT")]
 
 
 def _pool(reference: Reference, trio: Trio) -> list[Variant]:

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helgenom.simulate.genome import (
+    CHRM,
     CHRX,
     CODON_TABLE,
     COPY_GAIN,
+    MITO_LHON_POSITION,
     N_CODE,
     TANDEM_DUPLICATION,
     WHOLE_GENE_DELETION,
@@ -63,6 +65,7 @@ class PlantedVariant:
     genotypes: dict[str, str]
     deletion: Interval | None = None  # deleted bases, for DEL
     duplication: Interval | None = None  # duplicated bases, for DUP (tandem: copy follows)
+    heteroplasmy: dict[str, float] | None = None  # for MT: the share of chrM copies with it
 
     @property
     def sv(self) -> Interval | None:
@@ -80,6 +83,8 @@ class Haplotype:
     contig: str
     pool: np.ndarray  # bool, one per pool variant of this contig
     planted: list[Variant] = field(default_factory=list)
+    # Reads drawn from it, relative to one nuclear haplotype: chrM molecules are many per cell.
+    weight: float = 1.0
 
 
 @dataclass
@@ -554,6 +559,55 @@ def build_trio(rng: np.random.Generator, reference: Reference) -> Trio:
     return trio
 
 
+# --------------------------------------------------------------------------------------------
+# Mitochondria
+# --------------------------------------------------------------------------------------------
+
+# chrM copies per nuclear haplotype in the reads: chrM depth is MT_COPIES times the haploid
+# (half the diploid) nuclear depth: ~175x at the demo's 25x (real WGS: 100x-1000x and more).
+MT_COPIES = 14.0
+MT_VARIANT_ID = "MT-ND4_missense_mat"
+# The planted heteroplasmy (m.11778G>A-like, LHON): maternal, at a higher level in the son.
+MT_HETEROPLASMY = {FATHER: 0.0, MOTHER: 0.10, PROBAND: 0.40}
+# A haplogroup-like homoplasmic variant of the maternal line (as m.263A>G of most people
+# against the rCRS): common in the population, outside the gene.
+MT_HAPLOGROUP_POSITION = 263
+MT_HAPLOGROUP_AF = 0.35
+
+
+def mito_genotype(level: float) -> str:
+    """The genotype of a chrM call (`helgenom mito-call`): 0 absent, 0/1 heteroplasmic, 1
+    homoplasmic."""
+    return "0" if level <= 0 else "1" if level >= 1 else "0/1"
+
+
+def plant_mitochondrial(reference: Reference, trio: Trio) -> PlantedVariant:
+    """chrM molecules of the trio (`trio.haplotypes[sample][CHRM]`, weighted to MT_COPIES):
+    the father's without variants, the mother's and the proband's with the homoplasmic
+    haplogroup variant (in `trio.pool`, with its population frequency), and the planted
+    heteroplasmic MT-ND4 missense (`MT_HETEROPLASMY`) added to `trio.planted`. No random
+    draws: every other file of the demo is as without it."""
+    gene = reference.gene("MT-ND4")
+    pos = MITO_LHON_POSITION - 1
+    ref = reference.string(CHRM, pos, pos + 1)
+    assert ref == "G", ref
+    variant = Variant(CHRM, pos, ref, "A")
+    hap_pos = MT_HAPLOGROUP_POSITION - 1
+    hap_ref = reference.string(CHRM, hap_pos, hap_pos + 1)
+    trio.pool[CHRM] = [Variant(CHRM, hap_pos, hap_ref, _TRANSITION[hap_ref], MT_HAPLOGROUP_AF)]
+    planted = PlantedVariant(MT_VARIANT_ID, "MT", variant, gene.symbol, "missense", "MT", ".",
+                             {s: mito_genotype(MT_HETEROPLASMY[s]) for s in SAMPLES},
+                             heteroplasmy=dict(MT_HETEROPLASMY))
+    for sample in SAMPLES:
+        haplogroup = np.array([sample != FATHER])
+        level = MT_HETEROPLASMY[sample]
+        molecules = [Haplotype(CHRM, haplogroup.copy(), [variant], MT_COPIES * level),
+                     Haplotype(CHRM, haplogroup.copy(), [], MT_COPIES * (1 - level))]
+        trio.haplotypes[sample][CHRM] = [m for m in molecules if m.weight > 0]
+    trio.planted.append(planted)
+    return planted
+
+
 def genotype(trio: Trio, sample: str, variant: Variant) -> str:
     """The genotype a caller reports: a copy lost to a planted deletion on the other
     haplotype leaves the remaining allele looking homozygous (hemizygous over a deletion)."""
@@ -685,7 +739,7 @@ def truth_vcf_text(reference: Reference, planted: list[PlantedVariant]) -> str:
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(SAMPLES) + "\n",
     ]
     for p in planted:
-        if p.type != "SNV":
+        if p.type not in ("SNV", "MT"):
             continue
         v = p.variant
         info = f"GENE={p.gene};EXPECTED_CSQ={p.consequence};INHERITANCE={p.inheritance}"
@@ -709,6 +763,7 @@ TRUTH_COLUMNS = (
     "inheritance",
     "partner",
     *SAMPLES,
+    "heteroplasmy",
 )
 
 
@@ -717,6 +772,14 @@ def reference_base(p: PlantedVariant) -> str:
     if p.deletion is not None:
         return p.variant.alt  # the deletion's anchor base
     return "N"
+
+
+def heteroplasmy_text(p: PlantedVariant) -> str:
+    """'sample:level,...' of an MT variant (as the candidate list's heteroplasmy column), '.'
+    for the others."""
+    if p.heteroplasmy is None:
+        return "."
+    return ",".join(f"{s}:{p.heteroplasmy[s]:g}" for s in SAMPLES)
 
 
 def truth_tsv_text(planted: list[PlantedVariant]) -> str:
@@ -741,6 +804,7 @@ def truth_tsv_text(planted: list[PlantedVariant]) -> str:
             p.inheritance,
             p.partner,
             *(p.genotypes[s] for s in SAMPLES),
+            heteroplasmy_text(p),
         ]
         rows.append("\t".join(fields))
     return "\n".join(rows) + "\n"

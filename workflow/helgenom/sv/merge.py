@@ -411,12 +411,23 @@ def reference_bases(fasta: Path, chroms: list[str], positions: list[int]) -> lis
     return out
 
 
+def caller_filters(merged: pd.DataFrame) -> list[str]:
+    """The FILTER names of the merged records other than PASS, sorted."""
+    names = {name for value in merged["FILTER"].dropna().astype(str)
+             for name in value.split(";")}
+    return sorted(names - {"PASS", ".", ""})
+
+
 def vcf_text(merged: pd.DataFrame, members: list[str], contigs: list[tuple[str, int]],
              with_af: bool, source: str) -> str:
     lines = [
         "##fileformat=VCFv4.2",
         f"##source={source}",
         *(f"##contig=<ID={name},length={length}>" for name, length in contigs),
+        # A record keeps the FILTER of the call it takes (e.g. TIDDIT's BelowExpectedLinks):
+        # every such filter is declared, or htslib readers refuse the record.
+        *(f'##FILTER=<ID={name},Description="Filter {name} of the SV caller whose call the '
+          f'record takes">' for name in caller_filters(merged)),
         *(f'##ALT=<ID={t},Description="{d}">' for t, d in (
             ("DEL", "Deletion"), ("DUP", "Duplication"), ("INV", "Inversion"),
             ("INS", "Insertion"), ("CNV", "Copy number variant"))),

@@ -123,8 +123,11 @@ def parse_roh(text: str) -> pd.DataFrame:
 
 
 def run_roh(vcf: Path | str, samples: Sequence[str], af_tag: str | None) -> pd.DataFrame:
-    """`bcftools roh -G30 -I` on the samples; AF from `af_tag`, else 0.4 everywhere."""
-    cmd = ["bcftools", "roh", "-G30", "-I", "-O", "r", "-s", ",".join(samples)]
+    """`bcftools roh -G30 -I` on the samples; AF from `af_tag`, else 0.4 everywhere. The
+    mitochondrion is left out: no ROH there, and bcftools 1.16 roh crashes on its calls
+    (haploid and heteroplasmic, without PL; helgenom mito-call)."""
+    cmd = ["bcftools", "roh", "-G30", "-I", "-O", "r", "-s", ",".join(samples),
+           "-t", "^" + ",".join(sorted(MITOCHONDRIA))]
     cmd += ["--AF-tag", af_tag] if af_tag else ["--AF-dflt", "0.4"]
     proc = subprocess.run([*cmd, str(vcf)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -1,0 +1,1 @@
+"""Mitochondrial variant calls with heteroplasmy levels (`helgenom mito-call`)."""
