@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from helgenom.errors import InputError, Problem
+from helgenom.io.atomic import write_atomic
 from helgenom.repeats import expansions
 from helgenom.repeats.expansions import (
     add_to_candidates,
@@ -15,17 +16,8 @@ from helgenom.repeats.expansions import (
     repeats_by_id,
     table_columns,
 )
-from helgenom.repeats.files import tsv_text, write_atomic
-from helgenom.sheets.pedigree import Family, read_ped
-
-
-def ped_family(ped: Path, name: str) -> Family:
-    """Family `name` of the PED file (InputError naming the PED when it is not there)."""
-    families = read_ped(ped)
-    if name not in families:
-        raise InputError([Problem(str(ped), None, None, name, "no such family in the PED "
-                                  f"(it has {', '.join(families) or 'none'})")])
-    return families[name]
+from helgenom.repeats.files import tsv_text
+from helgenom.report.inputs import family_in_ped
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         print("helgenom repeats: --candidates and --candidates-out go together", file=sys.stderr)
         return 2
     try:
-        family = ped_family(args.ped, args.family)
+        family = family_in_ped(args.ped, args.family)
         samples, repeats = read_repeats(args.vcf)
         if not repeats:
             raise InputError([Problem(str(args.vcf), None, None, None, "no repeat record: "

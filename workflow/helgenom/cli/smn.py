@@ -6,15 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from helgenom.cli.repeats import ped_family
 from helgenom.errors import InputError
 from helgenom.repeats import smn
 from helgenom.repeats.smn import write_smn
+from helgenom.report.inputs import family_in_ped
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        rows = write_smn(args.tsv, ped_family(args.ped, args.family), args.out)
+        rows = write_smn(args.tsv, family_in_ped(args.ped, args.family), args.out)
     except InputError as error:
         for problem in error.problems:
             print(f"helgenom smn: {problem}", file=sys.stderr)

@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helgenom.repeats.files import problem, read_text, tsv_text, write_atomic
+from helgenom.io.atomic import write_atomic
+from helgenom.repeats.files import problem, read_text, tsv_text
 from helgenom.sheets.pedigree import Family, Individual
 
 STATUSES = ("normal", "pre_mutation", "full_mutation")

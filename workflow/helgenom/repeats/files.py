@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 import zlib
 from pathlib import Path
 
@@ -33,21 +32,6 @@ def read_text(path: Path | str, what: str) -> str:
         raise problem(path, f"truncated or damaged gzip: not a readable {what}") from None
     except UnicodeDecodeError:
         raise problem(path, f"not a text file: not a {what}") from None
-
-
-def write_atomic(text: str, out: Path | str) -> None:
-    """`text` to a hidden file beside `out`, renamed to `out` once complete."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.{os.getpid()}.part")
-    try:
-        with open(part, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 def tsv_text(columns: list[str], rows: list[dict[str, object]]) -> str:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helgenom.io.atomic import write_atomic
 from helgenom.repeats.expansions import roles
-from helgenom.repeats.files import problem, read_text, tsv_text, write_atomic
+from helgenom.repeats.files import problem, read_text, tsv_text
 from helgenom.sheets.pedigree import Family
 
 REQUIRED = ("Sample", "isSMA", "isCarrier", "SMN1_CN", "SMN2_CN", "SMN2delta7-8_CN",

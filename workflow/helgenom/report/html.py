@@ -64,6 +64,7 @@ from urllib.parse import quote
 
 from helgenom import __version__
 from helgenom.errors import InputError, Problem
+from helgenom.io.atomic import write_atomic
 from helgenom.io.vcf import variant_name
 from helgenom.report.inputs import (
     MISSING,
@@ -79,7 +80,6 @@ from helgenom.report.inputs import (
     read_qc,
     shown_note,
     top_rows,
-    write_atomic,
 )
 from helgenom.report.manifest import sha256
 from helgenom.report.markup import Html, esc, join, tag

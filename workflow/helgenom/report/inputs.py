@@ -8,7 +8,6 @@
   member_roles         each member's role (proband, father, mother, sibling, ...), column order
   check_candidates     the candidates and their genotype columns are of that family
   top_rows, shown_note the top-ranked candidates a deliverable shows, and the line saying so
-  write_atomic         bytes to a hidden file, renamed into place once complete
 
 Every problem is an InputError naming the file (and line, column and value when known). No
 spreadsheet or HTML library is imported here.
@@ -17,7 +16,6 @@ spreadsheet or HTML library is imported here.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,17 +214,3 @@ def shown_note(shown: int, total: int, candidates: Path | str) -> str:
     return (f"top {shown} of {total} candidates; the full list is in "
             f"{Path(candidates).name}")
 
-
-# ---------------------------------------------------------------------------------- writing
-def write_atomic(data: bytes, out: Path) -> None:
-    """`data` to a hidden file beside `out`, renamed to `out` once complete."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(f".{out.name}.{os.getpid()}.part")
-    try:
-        with open(part, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)

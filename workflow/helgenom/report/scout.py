@@ -48,8 +48,9 @@ from typing import Any
 import yaml
 
 from helgenom import __version__
+from helgenom.io.atomic import write_atomic
 from helgenom.io.vcf import read_header
-from helgenom.report.inputs import family_in_ped, input_error, read_qc, write_atomic
+from helgenom.report.inputs import family_in_ped, input_error, read_qc
 from helgenom.sheets.pedigree import Family, ped_text
 
 GENOME_BUILDS = ("37", "38")

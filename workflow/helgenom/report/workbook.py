@@ -50,6 +50,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from helgenom import __version__
+from helgenom.io.atomic import write_atomic
 from helgenom.io.vcf import read_header
 from helgenom.report.inputs import (
     MISSING,
@@ -65,7 +66,6 @@ from helgenom.report.inputs import (
     read_qc,
     shown_note,
     top_rows,
-    write_atomic,
 )
 from helgenom.report.manifest import sha256
 from helgenom.sheets.pedigree import Family
