@@ -436,3 +436,17 @@ def test_header_only_vcf_gives_an_empty_list_and_an_empty_indexed_vcf(tmp_path, 
     assert subprocess.run(["bcftools", "index", "-n", str(vcf)], capture_output=True,
                           text=True, check=True).stdout.strip() == "0"
     assert "0 candidates" in capsys.readouterr().err
+
+
+def test_candidates_out_puts_the_list_elsewhere_and_nothing_at_the_prefix(tmp_path):
+    # The workflow ranks into prioritisation/ when the repeats step delivers the list: no
+    # list that looks finished may appear at PREFIX.candidates.tsv meanwhile.
+    need_tools("bcftools", "bgzip", "tabix")
+    case = header_only(tmp_path)
+    prefix, elsewhere = tmp_path / "out", tmp_path / "prioritisation" / "FAM.candidates.tsv"
+    assert main(["rank", *case.args, "--out", str(prefix),
+                 "--candidates-out", str(elsewhere)]) == 0
+    assert elsewhere.read_text().splitlines()[0].startswith("rank\tfamily\t")
+    assert not Path(f"{prefix}.candidates.tsv").exists()
+    assert Path(f"{prefix}.vcf.gz").exists()
+    assert not [p for p in tmp_path.rglob(".helgenom-rank-*")]

@@ -382,3 +382,20 @@ def test_hgvs_and_csq_are_the_single_pass_ones(tmp_path, monkeypatch):
     assert b"##INFO=<ID=CSQ," in grouped["vcf"] and b"##INFO=<ID=CSQ," in grouped["sv.vcf"]
     assert grouped["vcf"].count(b";CSQ=") > 500 and b"|transcript_ablation|" in grouped["sv.vcf"]
     assert b"\tp.Leu39His\t" in grouped["tsv"]
+
+
+def test_the_grouped_path_writes_the_list_at_candidates_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(rankchunks, "RECORDS_PER_GROUP", 1)
+    vcf = _bgzip_index(write_vcf(tmp_path / "in.vcf", SAMPLES, _records(),
+                                 contigs=("chr1", "chr2", "chrX")))
+    ped = write_ped(tmp_path / "fam.ped", TRIO)
+    rank_single_pass(vcf, ped, str(tmp_path / "single"), RankOptions(), read_ped(ped),
+                     keep=False)
+    elsewhere = tmp_path / "prioritisation" / "list.tsv"
+    grouped = tmp_path / "grouped"
+    count = rank_in_chunks(vcf, ped, str(grouped), RankOptions(candidates_out=str(elsewhere)),
+                           read_ped(ped))
+    assert count is not None  # the grouped path ran
+    assert elsewhere.read_bytes() == Path(f"{tmp_path}/single.candidates.tsv").read_bytes()
+    assert not Path(f"{grouped}.candidates.tsv").exists()
+    assert Path(f"{grouped}.vcf.gz").exists()

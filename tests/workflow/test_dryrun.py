@@ -231,7 +231,7 @@ def test_repeat_expansions_are_planned_and_reach_the_clinicians_outputs(small_de
     repeats = next(line for line in lines if "helgenom repeats --vcf" in line)
     assert ("--candidates prioritisation/DEMO.candidates.tsv --candidates-out "
             "results/DEMO/DEMO.candidates.tsv") in repeats
-    assert "-ef prioritisation/DEMO.candidates.tsv" in next(
+    assert "--candidates-out prioritisation/DEMO.candidates.tsv" in next(
         line for line in lines if "helgenom rank --vcf" in line)
     report = next(line for line in lines if "helgenom report --family" in line)
     assert "--repeats results/DEMO/DEMO.repeats.tsv" in report and "--smn" not in report

@@ -53,6 +53,4 @@ rule rank:
         " --fasta {input.fasta:q} {params.hpo} {params.extra} --qc {input.qc:q} --chrx {params.chrx:q}"
         " --chry {params.chry:q} {params.par} --af-tag {params.af_tag:q} --max-af {params.max_af}"
         " {params.gates}"
-        " --out {params.prefix:q} > {log:q} 2>&1"
-        " && (test {params.prefix:q}.candidates.tsv -ef {output.tsv:q}"
-        " || mv {params.prefix:q}.candidates.tsv {output.tsv:q})"
+        " --out {params.prefix:q} --candidates-out {output.tsv:q} > {log:q} 2>&1"

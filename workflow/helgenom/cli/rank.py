@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
                            fasta=args.fasta,
                            reduced_penetrance=read_gene_list(args.reduced_penetrance),
                            panel=read_gene_list(args.panel), panel_mode=args.panel_mode,
-                           hpo=parse_hpo(args.hpo), qc=args.qc)
+                           hpo=parse_hpo(args.hpo), qc=args.qc,
+                           candidates_out=args.candidates_out)
         opts.rank_model = args.rank_model or opts.rank_model
         opts.sv_rank_model = args.sv_rank_model or opts.sv_rank_model
         count = rank_to_files(args.vcf, args.ped, args.out, opts)
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         for line in _error_lines(error):
             print(f"helgenom rank: {line}", file=sys.stderr)
         return 2
-    print(f"helgenom rank: {count} candidates -> {args.out}.candidates.tsv, "
+    print(f"helgenom rank: {count} candidates -> "
+          f"{args.candidates_out or args.out + '.candidates.tsv'}, "
           f"{args.out}.vcf.gz", file=sys.stderr)
     return 0
 
@@ -63,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--vcf", required=True, help="joint VCF/BCF (bcftools csq annotated)")
     parser.add_argument("--ped", required=True, help="PED file: one or many families")
     parser.add_argument("--out", required=True, help="output prefix")
+    parser.add_argument("--candidates-out", metavar="TSV",
+                        help="the candidate list (default: PREFIX.candidates.tsv)")
     parser.add_argument("--sv", help="SV VCF of the same samples, ranked with the small variants")
     parser.add_argument("--gff3", help="gene models (Ensembl-style GFF3): HGVS, the VEP-style "
                         "CSQ of the ranked VCFs, SV gene overlap")

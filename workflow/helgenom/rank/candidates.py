@@ -102,6 +102,7 @@ class RankOptions:
     qc: list[str] = field(default_factory=list)  # helgenom qc results (.qc.json/.qc.tsv)
     csq_format: list[str] | None = None  # the input's own CSQ Format (set from its header)
     csq_padding: tuple[str, ...] = ()  # helgenom's CSQ's empty columns (Annotator.padding)
+    candidates_out: str | None = None  # the candidate list's path (default PREFIX.candidates.tsv)
 
 
 def match_contig(name: str, contigs: list[str]) -> str:
@@ -761,7 +762,7 @@ def rank_single_pass(vcf: Path | str, ped: Path | str, prefix: str, opts: RankOp
     count = sum(len(c) for c in lists)
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)
-    with staged_outputs(prefix) as stage:
+    with staged_outputs(prefix, opts.candidates_out) as stage:
         _write_outputs(stage, vcf, header, opts, table, results, categories,
                        candidates if candidates is not None else lists[0], genes)
         for note in stage.commit():

@@ -553,7 +553,7 @@ def _rank_with(pool: ProcessPoolExecutor, vcf: Path | str, ped: Path | str, pref
             (csq_header or "") + "".join(row_info.values()))
     except NotStreamable:
         return None
-    with staged_outputs(prefix) as stage:
+    with staged_outputs(prefix, opts.candidates_out) as stage:
         try:
             return _rank_in_chunks(pool, vcf, ped, stage, opts, families, family, index,
                                    header, head, (genes, gene_notes))

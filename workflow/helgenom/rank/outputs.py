@@ -21,9 +21,11 @@ class Staging:
     """The outputs of PREFIX while they are written: `path(suffix)` is where PREFIX+suffix
     is written (a VCF's index next to it); `commit()` puts them in place."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, candidates: str | None = None) -> None:
         self.prefix = prefix
-        parent = Path(f"{prefix}.candidates.tsv").parent
+        # where the candidate list goes (default PREFIX.candidates.tsv)
+        self.candidates = Path(candidates or f"{prefix}.candidates.tsv")
+        parent = self.candidates.parent
         parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=".helgenom-rank-", dir=parent.resolve()))
 
@@ -35,7 +37,9 @@ class Staging:
         run left next to a VCF is removed); notes on CSI indexes."""
         notes = []
         for suffix in SUFFIXES:
-            staged, final = self.path(suffix), Path(f"{self.prefix}{suffix}")
+            staged = self.path(suffix)
+            final = (self.candidates if suffix == ".candidates.tsv"
+                     else Path(f"{self.prefix}{suffix}"))
             if not staged.exists():
                 continue
             os.replace(staged, final)
@@ -52,10 +56,10 @@ class Staging:
 
 
 @contextmanager
-def staged_outputs(prefix: str) -> Iterator[Staging]:
-    """A `Staging` of PREFIX's outputs; its folder (and anything not committed) is removed on
-    the way out."""
-    stage = Staging(prefix)
+def staged_outputs(prefix: str, candidates: str | None = None) -> Iterator[Staging]:
+    """A `Staging` of PREFIX's outputs (the candidate list at `candidates` when given); its
+    folder (and anything not committed) is removed on the way out."""
+    stage = Staging(prefix, candidates)
     try:
         yield stage
     finally:
